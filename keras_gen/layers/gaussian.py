@@ -1,0 +1,35 @@
+"""The reparameterised Gaussian sample of the VAE (Kingma & Welling, 2014, eq. 10)."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GaussianSample(keras.layers.Layer):
+    """``z = mean + exp(log_var / 2) * eps`` with ``eps ~ N(0, I)``.
+
+    Gradients flow to ``mean`` and ``log_var`` because the noise ``eps`` is drawn
+    independently of them: the reparameterisation trick. Call on ``[mean, log_var]``;
+    ``num_samples`` adds an axis of that many samples after the batch axis.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, num_samples=None, seed_generator=None):
+        mean, log_var = inputs
+        if num_samples is not None:
+            mean, log_var = ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1)
+            shape = (ops.shape(mean)[0], num_samples) + tuple(mean.shape[2:])
+        else:
+            shape = ops.shape(mean)
+        eps = keras.random.normal(shape, seed=seed_generator or self.seed_generator)
+        return mean + ops.exp(0.5 * log_var) * eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}

@@ -1,0 +1,6 @@
+"""Generative models of keras_gen, one module per model."""
+
+from keras_gen.models.base import GenerativeModel, LatentVariableModel
+from keras_gen.models.vae import VAE
+
+__all__ = ["GenerativeModel", "LatentVariableModel", "VAE"]

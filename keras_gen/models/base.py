@@ -1,0 +1,148 @@
+"""The protocol every generative model follows (see DESIGN.md, "Model protocol").
+
+``GenerativeModel`` holds what all models share: the image contract and its checks,
+training on the model's own negative log-likelihood through ``compute_loss`` (the
+backend-agnostic Keras 3 way), the logged metrics, and compiled batched evaluation.
+``LatentVariableModel`` adds the variational bound shared by VAE, DRAW and PixelVAE.
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gen import ops as kg_ops
+from keras_gen.compiled import run_compiled
+from keras_gen.validation import DATA_TYPES, check_choice, check_image_shape, check_images
+
+
+class GenerativeModel(keras.Model):
+    """A density model of images of shape ``image_shape`` = (H, W, C).
+
+    Subclasses implement ``loss_terms(x, y_pred)``, returning per-image tensors with
+    at least ``"nll"`` (nats), plus ``log_prob`` and ``sample``. ``fit`` logs every
+    entry of ``metric_names`` and, for 8-bit data, ``bits_per_dim``.
+    """
+
+    metric_names = ("nll",)
+
+    def __init__(self, image_shape, data_type="binary", **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = check_image_shape(image_shape)
+        self.data_type = check_choice("data_type", data_type, DATA_TYPES)
+        names = self.metric_names + (("bits_per_dim",) if data_type == "8bit" else ())
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    @property
+    def num_dims(self):
+        """Number of sub-pixels H·W·C, the denominator of bits per dimension."""
+        return math.prod(self.image_shape)
+
+    def create_weights(self):
+        """Create every weight by running the model once on a blank image (end of ``__init__``)."""
+        self(ops.zeros((1,) + self.image_shape, dtype="float32" if self.data_type == "binary" else "int32"))
+
+    def check_images(self, x, name="x"):
+        """``x`` as NumPy after checking its shape and values (ValueError if wrong)."""
+        return check_images(x, self.image_shape, self.data_type, name)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        terms = self.loss_terms(x, y_pred)
+        if self.data_type == "8bit":
+            terms["bits_per_dim"] = terms["nll"] / (self.num_dims * math.log(2.0))
+        for name, tracker in self.trackers.items():
+            tracker.update_state(terms[name])
+        return ops.mean(terms["nll"])
+
+    def _check_data(self, data):
+        """Check arrays or the first batch of a dataset given to ``fit`` / ``evaluate``."""
+        if data is None:
+            return
+        if isinstance(data, keras.utils.PyDataset):
+            batch = data[0]
+            self.check_images(batch[0] if isinstance(batch, tuple) else batch)
+        elif isinstance(data, np.ndarray) or ops.is_tensor(data):
+            self.check_images(data)
+
+    def fit(self, x=None, y=None, **kwargs):
+        self._check_data(x)
+        validation = kwargs.get("validation_data")
+        self._check_data(validation[0] if isinstance(validation, tuple) else validation)
+        return super().fit(x, y, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        self._check_data(x)
+        return super().evaluate(x, y, **kwargs)
+
+    def run_compiled(self, key, fn, inputs, *, batch_size, seed=None):
+        """Apply the tensor function ``fn(inputs, seed_generator)`` batch-wise, compiled."""
+        return run_compiled(self, key, fn, inputs, batch_size=batch_size, seed=seed)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, "image_shape": self.image_shape}
+
+
+class LatentVariableModel(GenerativeModel):
+    """A model trained on the evidence lower bound (ELBO): VAE, DRAW, PixelVAE.
+
+    Subclasses implement ``reconstruct(x, training)`` → ``(params, kl)``: the
+    reconstruction parameters ``model(x)`` returns and the per-image KL term, and
+    ``log_importance_weights(x, num_samples, seed_generator)`` →
+    ``log p(x, z_k) - log q(z_k | x)`` of shape ``(batch, num_samples)``.
+    Reconstructions are Bernoulli (binary data) unless ``reconstruction_log_prob``
+    is overridden.
+    """
+
+    metric_names = ("nll", "reconstruction", "kl")
+
+    def call(self, x, training=False):
+        params, kl = self.reconstruct(x, training=training)
+        self.add_loss(kl)
+        return params
+
+    def reconstruction_log_prob(self, x, params):
+        """log p(x | z) per image, summed over pixels."""
+        return ops.sum(kg_ops.bernoulli_log_prob(params, ops.cast(x, params.dtype)), axis=(1, 2, 3))
+
+    def loss_terms(self, x, y_pred):
+        reconstruction = -self.reconstruction_log_prob(x, y_pred)
+        kl = ops.sum(ops.stack(self.losses, axis=0), axis=0)
+        return {"nll": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+    def _elbo_graph(self, inputs, seed_generator):
+        x = inputs["x"]
+        params, kl = self.reconstruct(x, training=False, seed_generator=seed_generator)
+        return ops.stack([self.reconstruction_log_prob(x, params), kl], axis=-1)
+
+    def elbo_terms(self, x, *, batch_size=256, seed=None):
+        """The two ELBO terms per image, ``{"reconstruction": E log p(x|z), "kl": KL}`` (nats).
+
+        The expectation is estimated with one sample of z; the KL is exact.
+        """
+        x = self.check_images(x)
+        terms = self.run_compiled("elbo", self._elbo_graph, {"x": x}, batch_size=batch_size, seed=seed)
+        return {"reconstruction": terms[:, 0], "kl": terms[:, 1]}
+
+    def log_prob(self, x, num_samples=None, *, batch_size=None, seed=None):
+        """A lower bound on log p(x) per image, in nats.
+
+        ``num_samples=None``: the ELBO, ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``.
+        ``num_samples=k``: the importance-weighted bound of Burda et al. (2016),
+        ``log (1/k) sum_k p(x, z_k) / q(z_k | x)``; it is never below the ELBO in
+        expectation, grows with k, and tends to log p(x).
+        """
+        if num_samples is None:
+            terms = self.elbo_terms(x, batch_size=batch_size or 256, seed=seed)
+            return terms["reconstruction"] - terms["kl"]
+        if int(num_samples) != num_samples or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}.")
+        num_samples = int(num_samples)
+        x = self.check_images(x)
+
+        def bound(inputs, seed_generator):
+            weights = self.log_importance_weights(inputs["x"], num_samples, seed_generator)
+            return kg_ops.log_mean_exp(weights, axis=1)
+
+        batch_size = batch_size or max(1, 32768 // num_samples)
+        return self.run_compiled(("iw", num_samples), bound, {"x": x}, batch_size=batch_size, seed=seed)

@@ -1,0 +1,168 @@
+"""The variational autoencoder (Kingma & Welling, 2014), trained with the SGVB estimator."""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gen import ops as kg_ops
+from keras_gen.layers import GaussianSample
+from keras_gen.models.base import LatentVariableModel
+from keras_gen.validation import check_choice
+
+ARCHITECTURES = ("mlp", "conv")
+
+
+def _mlp_encoder(hidden_units, latent_dim, activation):
+    return keras.Sequential(
+        [layers.Flatten()]
+        + [layers.Dense(units, activation=activation) for units in hidden_units]
+        + [layers.Dense(2 * latent_dim)],
+        name="encoder",
+    )
+
+
+def _mlp_decoder(hidden_units, image_shape, activation):
+    return keras.Sequential(
+        [layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
+        + [layers.Dense(int(np.prod(image_shape))), layers.Reshape(image_shape)],
+        name="decoder",
+    )
+
+
+def _conv_encoder(hidden_units, latent_dim, activation):
+    return keras.Sequential(
+        [
+            layers.Conv2D(32, 3, strides=2, padding="same", activation=activation),
+            layers.Conv2D(64, 3, strides=2, padding="same", activation=activation),
+            layers.Flatten(),
+        ]
+        + [layers.Dense(units, activation=activation) for units in hidden_units]
+        + [layers.Dense(2 * latent_dim)],
+        name="encoder",
+    )
+
+
+def _conv_decoder(hidden_units, image_shape, activation):
+    height, width, channels = image_shape
+    return keras.Sequential(
+        [layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
+        + [
+            layers.Dense((height // 4) * (width // 4) * 64, activation=activation),
+            layers.Reshape((height // 4, width // 4, 64)),
+            layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation=activation),
+            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation=activation),
+            layers.Conv2D(channels, 3, padding="same"),
+        ],
+        name="decoder",
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class VAE(LatentVariableModel):
+    """Gaussian encoder q(z|x), standard normal prior p(z), Bernoulli decoder p(x|z).
+
+    Args:
+        image_shape: (H, W, C) of the binary images.
+        latent_dim: size of z.
+        architecture: ``"mlp"`` (the paper's: dense layers) or ``"conv"`` (strided
+            convolutions; H and W must be divisible by 4).
+        hidden_units: sizes of the hidden dense layers of the encoder (the decoder
+            mirrors them).
+        activation: activation of the hidden layers.
+        seed: seed of the reparameterised sampling during training.
+
+    ``model(x)`` returns the decoder's Bernoulli logits of shape (B, H, W, C) for
+    one sample z ~ q(z|x); ``log_prob`` is the ELBO or the importance-weighted bound.
+    """
+
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        latent_dim=2,
+        architecture="mlp",
+        hidden_units=(500,),
+        activation="relu",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, data_type="binary", **kwargs)
+        self.latent_dim = int(latent_dim)
+        self.architecture = check_choice("architecture", architecture, ARCHITECTURES)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.activation = activation
+        self.seed = seed
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
+        if architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
+            raise ValueError(
+                f"the conv architecture halves the image twice, so height and width must be "
+                f"divisible by 4; got image_shape={self.image_shape}."
+            )
+        make_encoder, make_decoder = {
+            "mlp": (_mlp_encoder, _mlp_decoder),
+            "conv": (_conv_encoder, _conv_decoder),
+        }[architecture]
+        self.encoder = make_encoder(self.hidden_units, self.latent_dim, activation)
+        self.decoder = make_decoder(self.hidden_units, self.image_shape, activation)
+        self.sampler = GaussianSample(seed=seed, name="reparameterise")
+        self.create_weights()
+
+    def encoder_params(self, x):
+        """Mean and log-variance of q(z|x), each of shape (B, latent_dim)."""
+        stats = self.encoder(ops.cast(x, "float32"))
+        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+
+    def reconstruct(self, x, training=False, seed_generator=None):
+        mean, log_var = self.encoder_params(x)
+        z = self.sampler([mean, log_var], seed_generator=seed_generator)
+        return self.decoder(z), kg_ops.gaussian_kl(mean, log_var)
+
+    def log_importance_weights(self, x, num_samples, seed_generator):
+        """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x)."""
+        mean, log_var = self.encoder_params(x)
+        z = self.sampler([mean, log_var], num_samples=num_samples, seed_generator=seed_generator)
+        logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
+        x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
+        log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
+        log_prior = kg_ops.standard_normal_log_prob(z)
+        log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
+        return log_likelihood + log_prior - log_posterior
+
+    def encode(self, x, *, batch_size=256):
+        """Mean and log-variance of q(z|x) for a batch of images, as NumPy arrays."""
+        x = self.check_images(x)
+        stats = self.run_compiled(
+            "encode", lambda inputs, _: ops.concatenate(self.encoder_params(inputs["x"]), axis=-1),
+            {"x": x}, batch_size=batch_size,
+        )
+        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+
+    def decode(self, z, *, batch_size=256):
+        """Bernoulli means p(x = 1 | z) for latent codes z of shape (N, latent_dim)."""
+        z = np.asarray(z, dtype="float32")
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (N, {self.latent_dim}), got {z.shape}.")
+        return self.run_compiled(
+            "decode", lambda inputs, _: ops.sigmoid(self.decoder(inputs["z"])), {"z": z}, batch_size=batch_size
+        )
+
+    def sample(self, n, seed=None, *, return_means=False):
+        """n images from the model: z ~ N(0, I), then x ~ Bernoulli(decoder(z)).
+
+        ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
+        """
+        rng = np.random.default_rng(seed)
+        means = self.decode(rng.standard_normal((int(n), self.latent_dim)).astype("float32"))
+        if return_means:
+            return means
+        return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "architecture": self.architecture,
+            "hidden_units": list(self.hidden_units),
+            "activation": self.activation,
+            "seed": self.seed,
+        }

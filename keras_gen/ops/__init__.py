@@ -1,0 +1,17 @@
+"""Pure tensor functions (``keras.ops`` only), one module per idea, all re-exported here."""
+
+from keras_gen.ops.distributions import (
+    bernoulli_log_prob,
+    diagonal_gaussian_log_prob,
+    gaussian_kl,
+    log_mean_exp,
+    standard_normal_log_prob,
+)
+
+__all__ = [
+    "bernoulli_log_prob",
+    "diagonal_gaussian_log_prob",
+    "gaussian_kl",
+    "log_mean_exp",
+    "standard_normal_log_prob",
+]

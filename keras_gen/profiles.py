@@ -1,0 +1,41 @@
+"""Run profiles: one notebook, three budgets.
+
+``KERAS_GEN_PROFILE`` picks ``smoke`` (CI: every cell runs, tiny budget), ``cpu``
+(a reader without a GPU: minutes, visibly learning) or ``full`` (paper-scale, for a
+GPU). Without the variable, ``full`` is chosen when an accelerator is present and
+``cpu`` otherwise.
+"""
+
+import dataclasses
+import os
+
+import keras
+
+NAMES = ("smoke", "cpu", "full")
+ENV_VAR = "KERAS_GEN_PROFILE"
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """The budget a notebook runs with; ``choose`` picks a per-profile setting."""
+
+    name: str
+
+    def choose(self, *, smoke, cpu, full):
+        """Return the value given for this profile, e.g. ``profile.choose(smoke=1, cpu=10, full=100)``."""
+        return {"smoke": smoke, "cpu": cpu, "full": full}[self.name]
+
+
+def has_accelerator():
+    """True when the Keras backend sees a GPU or TPU."""
+    return any(not device.lower().startswith("cpu") for device in keras.distribution.list_devices())
+
+
+def current():
+    """The profile named by ``KERAS_GEN_PROFILE``, else ``full`` with an accelerator, else ``cpu``."""
+    name = os.environ.get(ENV_VAR, "").strip().lower()
+    if not name:
+        name = "full" if has_accelerator() else "cpu"
+    if name not in NAMES:
+        raise ValueError(f"{ENV_VAR} must be one of {list(NAMES)}, got {name!r}.")
+    return Profile(name)

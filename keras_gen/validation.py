@@ -1,0 +1,65 @@
+"""Input checks that turn bad data into a clear ``ValueError`` before it reaches a graph."""
+
+import numpy as np
+from keras import ops
+
+DATA_TYPES = ("binary", "8bit")
+
+
+def check_image_shape(image_shape):
+    """Return ``image_shape`` as a tuple ``(H, W, C)`` of positive ints, or raise."""
+    try:
+        shape = tuple(int(d) for d in image_shape)
+    except TypeError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(
+            f"image_shape must be (height, width, channels) of positive integers, got {image_shape!r}."
+        )
+    return shape
+
+
+def check_choice(name, value, choices):
+    """Raise a ``ValueError`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}.")
+    return value
+
+
+def to_numpy(x):
+    """A NumPy view of an array or a backend tensor."""
+    return x if isinstance(x, np.ndarray) else np.asarray(ops.convert_to_numpy(x))
+
+
+def check_images(x, image_shape, data_type, name="x"):
+    """Check a batch of images against a model's ``image_shape`` and data type.
+
+    ``binary`` data must hold only 0 and 1; ``8bit`` data only whole numbers in 0..255.
+    Returns the batch as a NumPy array (float32 for binary, int32 for 8-bit).
+    """
+    array = to_numpy(x)
+    expected = "(batch, " + ", ".join(str(d) for d in image_shape) + ")"
+    if array.ndim != 4:
+        raise ValueError(
+            f"{name} must be a batch of images of shape {expected} (channels last), "
+            f"got an array of rank {array.ndim} with shape {array.shape}."
+        )
+    if tuple(array.shape[1:]) != tuple(image_shape):
+        raise ValueError(f"{name} must have shape {expected}, got {array.shape}.")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}.")
+    if data_type == "binary":
+        if not np.isin(array, (0, 1)).all():
+            bad = array[~np.isin(array, (0, 1))].ravel()[:3]
+            raise ValueError(
+                f"{name} must be binary data in {{0, 1}} for a Bernoulli model, found values such as "
+                f"{bad.tolist()}; binarise it first (keras_gen.datasets.load_mnist(binarize=...))."
+            )
+        return array.astype("float32")
+    if not np.isfinite(array).all() or (array != np.round(array)).any():
+        raise ValueError(f"{name} must hold whole numbers 0..255 (8-bit data), found non-integer values.")
+    if array.min() < 0 or array.max() > 255:
+        raise ValueError(
+            f"{name} must hold 8-bit values in 0..255, found the range {array.min()}..{array.max()}."
+        )
+    return array.astype("int32")
