@@ -7,6 +7,7 @@ from keras_gen.ops.distributions import (
     log_mean_exp,
     standard_normal_log_prob,
 )
+from keras_gen.ops.skew import skew, unskew
 
 __all__ = [
     "bernoulli_log_prob",
@@ -14,4 +15,6 @@ __all__ = [
     "gaussian_kl",
     "log_mean_exp",
     "standard_normal_log_prob",
+    "skew",
+    "unskew",
 ]
