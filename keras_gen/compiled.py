@@ -6,8 +6,21 @@ evaluation and sampling without touching a backend directly. Each wrapper is mad
 once per model and purpose, so its graph is traced once and reused.
 """
 
+import logging
+
 import keras
 import numpy as np
+
+
+class _SkipRetracingNotice(logging.Filter):
+    """Each runner compiles its own predict function by design; TensorFlow counts those
+    as "retracing" of one function and warns. Drop only that notice."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+logging.getLogger("tensorflow").addFilter(_SkipRetracingNotice())
 
 
 class GraphRunner(keras.Model):
