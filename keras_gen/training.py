@@ -1,18 +1,28 @@
 """Training helpers: a progress bar over epochs for notebooks."""
 
+import sys
+
 import keras
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 
 class ProgressBar(keras.callbacks.Callback):
-    """One bar over all epochs, showing the latest logged metrics (use with ``verbose=0``)."""
+    """One text bar over all epochs with the latest metrics (use with ``fit(verbose=0)``).
 
-    def __init__(self, epochs, keys=("nll", "val_nll"), description="training"):
+    It redraws at most every ``refresh_seconds``, so an executed notebook stored in the
+    book keeps a short log of the run rather than one line per update.
+    """
+
+    def __init__(self, epochs, keys=("nll", "val_nll"), description="training", refresh_seconds=20.0):
         super().__init__()
         self.epochs, self.keys, self.description = epochs, keys, description
+        self.refresh_seconds = refresh_seconds
 
     def on_train_begin(self, logs=None):
-        self.bar = tqdm(total=self.epochs, desc=self.description, unit="epoch", mininterval=1.0)
+        self.bar = tqdm(
+            total=self.epochs, desc=self.description, unit="epoch", file=sys.stdout,
+            mininterval=self.refresh_seconds, ncols=100,
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         shown = {k: f"{logs[k]:.2f}" for k in self.keys if logs and k in logs}
