@@ -1,6 +1,8 @@
 """Generative models of keras_gen, one module per model."""
 
+from keras_gen.models.autoregressive import AutoregressiveModel
 from keras_gen.models.base import GenerativeModel, LatentVariableModel
+from keras_gen.models.pixelcnn import PixelCNN
 from keras_gen.models.vae import VAE
 
-__all__ = ["GenerativeModel", "LatentVariableModel", "VAE"]
+__all__ = ["AutoregressiveModel", "PixelCNN", "GenerativeModel", "LatentVariableModel", "VAE"]

@@ -1,5 +1,6 @@
 """Pure tensor functions (``keras.ops`` only), one module per idea, all re-exported here."""
 
+from keras_gen.ops.categorical import categorical_log_prob, categorical_sample
 from keras_gen.ops.distributions import (
     bernoulli_log_prob,
     diagonal_gaussian_log_prob,
@@ -10,6 +11,8 @@ from keras_gen.ops.distributions import (
 from keras_gen.ops.skew import skew, unskew
 
 __all__ = [
+    "categorical_log_prob",
+    "categorical_sample",
     "bernoulli_log_prob",
     "diagonal_gaussian_log_prob",
     "gaussian_kl",

@@ -1,0 +1,107 @@
+"""Output heads of autoregressive models: the distribution of each pixel given its past.
+
+A head turns the network's last feature maps into distribution parameters, scores
+data under them and samples from them. Heads are registered by the name that models
+take as ``output=``, so a new head (PixelCNN++'s ``"logistic_mixture"``) plugs in with
+:func:`register_head` without touching the models:
+
+* ``per_channel = True``: the channels of a pixel are generated one after the other
+  (R → G → B), each with its own distribution, so sampling takes C steps per pixel
+  and the network's colour masks order the channels;
+* ``per_channel = False``: a whole pixel (all channels) is drawn in one step, and
+  the network must not see any channel of the current pixel.
+"""
+
+from keras import ops
+
+from keras_gen import ops as kg_ops
+
+HEADS = {}
+
+
+def register_head(cls):
+    """Class decorator: make ``cls`` available as ``output=cls.name``."""
+    HEADS[cls.name] = cls
+    return cls
+
+
+def get_head(name, **options):
+    """A new head for ``output=name`` (``options`` go to its constructor)."""
+    if name not in HEADS:
+        raise ValueError(f"output must be one of {sorted(HEADS)}, got {name!r}.")
+    return HEADS[name](**options)
+
+
+class OutputHead:
+    """The interface every head implements (see the module docstring).
+
+    Attributes: ``name`` (the ``output=`` string), ``data_type`` (``"binary"`` or
+    ``"8bit"``) and ``per_channel``.
+    """
+
+    name = None
+    data_type = None
+    per_channel = True
+
+    def num_outputs(self, channels):
+        """How many feature maps the network's last layer must produce per pixel."""
+        raise NotImplementedError
+
+    def noise_channels(self, channels):
+        """How many uniform numbers in [0, 1) one pixel needs to be sampled."""
+        return channels
+
+    def params(self, outputs, channels):
+        """The distribution parameters, ``model(x)``'s output, from the last layer's maps."""
+        return outputs
+
+    def log_prob(self, params, x):
+        """Log-likelihood of the data ``x`` (B, H, W, C): per sub-pixel (B, H, W, C) or per pixel (B, H, W)."""
+        raise NotImplementedError
+
+    def sample(self, params, noise):
+        """Images (B, H, W, C) in data space, as floats, drawn with the uniform ``noise``.
+
+        ``noise`` has shape (B, H, W, ``noise_channels(C)``); every pixel is drawn
+        from its own parameters, and the sampler keeps only the one it is at.
+        """
+        raise NotImplementedError
+
+
+@register_head
+class BernoulliHead(OutputHead):
+    """Binary sub-pixels: ``model(x)`` is one logit per sub-pixel, (B, H, W, C); p = sigmoid(logit)."""
+
+    name = "bernoulli"
+    data_type = "binary"
+
+    def num_outputs(self, channels):
+        return channels
+
+    def log_prob(self, params, x):
+        return kg_ops.bernoulli_log_prob(params, ops.cast(x, params.dtype))
+
+    def sample(self, params, noise):
+        return ops.cast(noise < ops.sigmoid(params), params.dtype)
+
+
+@register_head
+class CategoricalHead(OutputHead):
+    """8-bit sub-pixels: ``model(x)`` is a 256-way softmax's logits per sub-pixel, (B, H, W, C, 256)."""
+
+    name = "categorical"
+    data_type = "8bit"
+    num_values = 256
+
+    def num_outputs(self, channels):
+        return channels * self.num_values
+
+    def params(self, outputs, channels):
+        shape = ops.shape(outputs)
+        return ops.reshape(outputs, (shape[0], shape[1], shape[2], channels, self.num_values))
+
+    def log_prob(self, params, x):
+        return kg_ops.categorical_log_prob(params, x)
+
+    def sample(self, params, noise):
+        return kg_ops.categorical_sample(params, noise)

@@ -1,0 +1,147 @@
+"""Masked convolutions (van den Oord et al., 2016a, section 3.4 and figure 2).
+
+A masked convolution zeroes the kernel weights that would let an output at pixel
+(i, j) see inputs at or after (i, j) in raster order. Mask ``"A"`` (first layer)
+also hides the current pixel's own colour; mask ``"B"`` (every later layer) lets a
+colour see itself. With colour, the feature maps are split into ``color_channels``
+contiguous groups (R, G, B): at the centre of the kernel, group g may read the input
+groups before it (mask A) or up to and including it (mask B).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+MASK_TYPES = ("A", "B")
+
+
+def check_kernel_size(kernel_size, name="kernel_size"):
+    """``kernel_size`` as a pair ``(kh, kw)`` of odd positive ints, or a ``ValueError``.
+
+    A kernel needs a centre tap to be masked around, so even sizes are refused.
+    """
+    pair = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else tuple(kernel_size)
+    if len(pair) != 2 or any(int(k) != k or k < 1 or k % 2 == 0 for k in pair):
+        raise ValueError(
+            f"{name} must be an odd positive integer or a pair of them (a masked kernel needs a "
+            f"centre tap), got {kernel_size!r}."
+        )
+    return tuple(int(k) for k in pair)
+
+
+def color_groups(num_channels, color_channels):
+    """The colour group (0 = R, 1 = G, 2 = B) of each of ``num_channels`` feature maps.
+
+    Groups are contiguous blocks: the first third of the maps is R, and so on.
+    """
+    return np.arange(num_channels) * color_channels // num_channels
+
+
+def conv_mask(kernel_size, mask_type, in_channels, out_channels, color_channels=1):
+    """The 0/1 mask of shape ``(kh, kw, in_channels, out_channels)`` for a kernel.
+
+    Taps in the rows above the centre, and left of the centre in its row, are kept;
+    taps right of and below the centre are removed. At the centre tap, input group
+    ``g_in`` feeds output group ``g_out`` when ``g_in < g_out`` (mask A) or
+    ``g_in <= g_out`` (mask B).
+    """
+    kh, kw = check_kernel_size(kernel_size)
+    if mask_type not in MASK_TYPES:
+        raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
+    for name, count in (("input channels", in_channels), ("filters", out_channels)):
+        if count % color_channels:
+            raise ValueError(
+                f"{name} ({count}) must be divisible by color_channels ({color_channels}) so the "
+                f"feature maps split into equal colour groups."
+            )
+    mask = np.zeros((kh, kw, in_channels, out_channels), dtype="float32")
+    mask[: kh // 2] = 1.0
+    mask[kh // 2, : kw // 2] = 1.0
+    g_in = color_groups(in_channels, color_channels)[:, None]
+    g_out = color_groups(out_channels, color_channels)[None, :]
+    mask[kh // 2, kw // 2] = (g_in < g_out) if mask_type == "A" else (g_in <= g_out)
+    return mask
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class MaskedConv2D(keras.layers.Layer):
+    """A stride-1, 'same'-padded 2-D convolution whose kernel is multiplied by a causal mask.
+
+    Args:
+        filters: number of output feature maps (divisible by ``color_channels``).
+        kernel_size: odd int or pair of odd ints; 1×1 keeps only the colour mask.
+        mask_type: ``"A"`` (excludes the current colour, first layer) or ``"B"``.
+        color_channels: 1 for grey or no colour ordering, 3 for R → G → B.
+        activation, use_bias, kernel_initializer, bias_initializer: as in ``Conv2D``.
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        mask_type="B",
+        color_channels=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.kernel_size = check_kernel_size(kernel_size)
+        if mask_type not in MASK_TYPES:
+            raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
+        if int(color_channels) != color_channels or color_channels < 1:
+            raise ValueError(f"color_channels must be a positive integer (1 or 3), got {color_channels!r}.")
+        if int(filters) != filters or filters < 1 or filters % color_channels:
+            raise ValueError(
+                f"filters must be a positive integer divisible by color_channels ({color_channels}), "
+                f"got {filters!r}."
+            )
+        self.filters = int(filters)
+        self.mask_type = mask_type
+        self.color_channels = int(color_channels)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        in_channels = input_shape[-1]
+        if in_channels is None or len(input_shape) != 4:
+            raise ValueError(f"MaskedConv2D expects inputs (batch, height, width, channels), got {input_shape}.")
+        self.mask = conv_mask(self.kernel_size, self.mask_type, in_channels, self.filters, self.color_channels)
+        self.kernel = self.add_weight(
+            name="kernel", shape=self.mask.shape, initializer=self.kernel_initializer
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
+            if self.use_bias
+            else None
+        )
+
+    def masked_kernel(self):
+        """The kernel the convolution really uses: weights times the mask."""
+        return self.kernel * ops.convert_to_tensor(self.mask, dtype=self.kernel.dtype)
+
+    def call(self, inputs):
+        outputs = ops.conv(inputs, self.masked_kernel(), strides=1, padding="same")
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.filters,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "mask_type": self.mask_type,
+            "color_channels": self.color_channels,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }

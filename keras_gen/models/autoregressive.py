@@ -1,0 +1,198 @@
+"""Autoregressive image models: ``p(x) = prod_i p(x_i | x_<i)`` (van den Oord et al., 2016a, eq. 1–2).
+
+``AutoregressiveModel`` holds what PixelCNN, PixelRNN, Gated PixelCNN, PixelCNN++ and
+PixelVAE's decoder share: the output head (``keras_gen.heads``), the exact
+log-likelihood, training on it, and compiled sampling and completion. Subclasses
+implement only the network, ``call(inputs, training=False)``, which must be causal:
+the parameters at pixel (i, j) depend on input pixels strictly before (i, j) in
+raster order, and for per-channel heads channel c also on channels < c of (i, j).
+"""
+
+import numpy as np
+from keras import ops
+
+from keras_gen.heads import get_head
+from keras_gen.models.base import GenerativeModel
+
+
+class AutoregressiveModel(GenerativeModel):
+    """A density over images factorised over pixels in raster order (and R → G → B).
+
+    Args:
+        image_shape: (H, W, C).
+        output: name of the output head: ``"bernoulli"`` (binary data) or
+            ``"categorical"`` (8-bit data), or any head added with
+            ``keras_gen.heads.register_head``.
+
+    ``call`` receives the raw image (binary floats or 0..255 values; scale it with
+    :meth:`scale_image`), or for conditional models a dict ``{"image": x, name: c, ...}``
+    with the names in ``condition_names``; it returns the head's parameters.
+    """
+
+    condition_names = ()
+
+    def __init__(self, image_shape, output="bernoulli", **kwargs):
+        head = self.make_head(output)
+        super().__init__(image_shape, data_type=head.data_type, **kwargs)
+        self.head = head
+
+    def make_head(self, output):
+        """The output head for the ``output`` argument (override to pass head options)."""
+        return get_head(output)
+
+    @property
+    def rows_above(self):
+        """How many rows above a pixel its distribution can reach, or ``None`` for unbounded.
+
+        Convolutional models know this number; the sampler then runs the network on
+        a window of ``rows_above + 1`` rows around the current pixel instead of the
+        whole image. Only valid when the network treats all rows alike.
+        """
+        return None
+
+    def scale_image(self, x):
+        """Data as the network sees it: binary as 0/1 floats, 8-bit mapped to [-1, 1]."""
+        x = ops.cast(x, "float32")
+        return x if self.data_type == "binary" else x / 127.5 - 1.0
+
+    @staticmethod
+    def split_inputs(inputs):
+        """``(image, conditions)`` from an image tensor or a dict ``{"image": x, ...}``."""
+        if isinstance(inputs, dict):
+            conditions = dict(inputs)
+            return conditions.pop("image"), conditions
+        return inputs, {}
+
+    @staticmethod
+    def join_inputs(image, conditions):
+        """The network's input: the image alone, or a dict with the conditions."""
+        return {"image": image, **conditions} if conditions else image
+
+    def image_log_prob(self, params, image):
+        """``log p(x)`` per image (nats): the head's log-likelihoods summed over the image."""
+        per_pixel = self.head.log_prob(params, image)
+        return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
+
+    def loss_terms(self, x, y_pred):
+        image, _ = self.split_inputs(x)
+        return {"nll": -self.image_log_prob(y_pred, image)}
+
+    def _check_data(self, data):
+        if isinstance(data, dict):
+            if "image" not in data:
+                raise ValueError(f"a dict of inputs needs an 'image' entry, got the keys {sorted(data)}.")
+            self.check_images(data["image"], "x['image']")
+            return
+        if hasattr(data, "__getitem__") and hasattr(data, "on_epoch_end"):  # a PyDataset
+            batch = data[0]
+            self._check_data(batch[0] if isinstance(batch, tuple) else batch)
+            return
+        super()._check_data(data)
+
+    def _check_conditions(self, conditions, n):
+        if set(conditions) != set(self.condition_names):
+            raise ValueError(
+                f"{type(self).__name__} takes the conditions {list(self.condition_names)}, "
+                f"got {sorted(conditions)}."
+            )
+        arrays = {name: np.asarray(value) for name, value in conditions.items()}
+        for name, array in arrays.items():
+            if array.ndim == 0 or len(array) != n:
+                raise ValueError(f"{name} must have one entry per image ({n}), got shape {array.shape}.")
+        return arrays
+
+    def log_prob(self, x, *, batch_size=256, **conditions):
+        """Exact ``log p(x)`` per image in nats, shape (batch,)."""
+        x = self.check_images(x)
+        conditions = self._check_conditions(conditions, len(x))
+
+        def graph(inputs, _):
+            image, given = self.split_inputs(inputs)
+            return self.image_log_prob(self(self.join_inputs(image, given), training=False), image)
+
+        return self.run_compiled("log_prob", graph, {"image": x, **conditions}, batch_size=batch_size)
+
+    def sample(self, n, seed=None, *, batch_size=64, **conditions):
+        """``n`` images drawn pixel by pixel (and colour by colour), in data space."""
+        if int(n) != n or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}.")
+        canvas = np.zeros((int(n),) + self.image_shape, dtype="float32")
+        return self._generate(canvas, 0, seed, batch_size, conditions)
+
+    def complete(self, x, known_rows, seed=None, *, batch_size=64, **conditions):
+        """Keep the first ``known_rows`` rows of every image in ``x`` and sample the rest."""
+        x = self.check_images(x)
+        height = self.image_shape[0]
+        if int(known_rows) != known_rows or not 0 <= known_rows <= height:
+            raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
+        canvas = x.astype("float32")
+        canvas[:, int(known_rows) :] = 0.0
+        return self._generate(canvas, int(known_rows), seed, batch_size, conditions)
+
+    def sampling_noise(self, n, seed):
+        """The uniform numbers ``sample`` and ``complete`` draw ``n`` images with, (n, H, W, K).
+
+        Every sub-pixel has its own fixed numbers, so a given seed gives the same
+        images however they are batched.
+        """
+        height, width, channels = self.image_shape
+        shape = (int(n), height, width, self.head.noise_channels(channels))
+        return np.random.default_rng(seed).random(shape, dtype=np.float32)
+
+    def _generate(self, canvas, first_row, seed, batch_size, conditions):
+        conditions = self._check_conditions(conditions, len(canvas))
+        if seed is None:
+            seed = np.random.randint(0, 2**31 - 1)
+        noise = self.sampling_noise(len(canvas), seed)
+        images = self.run_compiled(
+            ("generate", first_row),
+            lambda inputs, _: self._generate_graph(inputs, first_row),
+            {"image": canvas, "noise": noise, **conditions},
+            batch_size=batch_size,
+            seed=seed,
+        )
+        return images if self.data_type == "binary" else images.round().astype("uint8")
+
+    def sampling_order(self):
+        """The step at which each sub-pixel is drawn, an int array of shape (H, W, C).
+
+        Per-channel heads draw one channel per step (raster order, then R, G, B);
+        whole-pixel heads draw all channels of a pixel in the same step.
+        """
+        height, width, channels = self.image_shape
+        pixel = np.arange(height * width).reshape(height, width, 1)
+        if self.head.per_channel:
+            return pixel * channels + np.arange(channels)
+        return np.repeat(pixel, channels, axis=-1)
+
+    def _generate_graph(self, inputs, first_row):
+        """One traced loop over the sampling steps from row ``first_row`` on.
+
+        At step t the network sees the canvas so far (or the window of rows that the
+        current pixel can depend on), every position is drawn from its parameters
+        with its own fixed uniform noise, and only the positions of step t are kept.
+        """
+        inputs = dict(inputs)
+        noise = inputs.pop("noise")
+        canvas, conditions = self.split_inputs(inputs)
+        height, width, channels = self.image_shape
+        steps_per_row = width * (channels if self.head.per_channel else 1)
+        window = height if self.rows_above is None else min(height, self.rows_above + 1)
+        order = ops.convert_to_tensor(self.sampling_order()[None], dtype="int32")
+
+        def rows(tensor, start):
+            return ops.slice(tensor, [0, start, 0, 0], [ops.shape(tensor)[0], window, width, tensor.shape[-1]])
+
+        def step(t, canvas):
+            start = ops.clip(t // steps_per_row - (window - 1), 0, height - window)
+            params = self(self.join_inputs(rows(canvas, start), conditions), training=False)
+            drawn = self.head.sample(params, rows(noise, start))
+            here = ops.cast(ops.equal(rows(order, start), t), canvas.dtype)
+            value = ops.sum(drawn * here, axis=(1, 2), keepdims=True)
+            at_step = ops.cast(ops.equal(order, t), canvas.dtype)
+            return canvas + at_step * (value - canvas)
+
+        return ops.fori_loop(first_row * steps_per_row, height * steps_per_row, step, canvas)
+
+    def get_config(self):
+        return {**super().get_config(), "output": self.head.name}

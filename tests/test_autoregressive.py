@@ -1,0 +1,219 @@
+"""The autoregressive base: heads, exact log-likelihood, compiled sampling and completion, conditions."""
+
+import keras
+import numpy as np
+import pytest
+from scipy.special import expit, log_softmax, softmax
+
+from causality import assert_causal
+from conftest import random_binary_images
+from keras_gen import heads
+from keras_gen import ops as kg_ops
+from keras_gen.layers import MaskedConv2D
+from keras_gen.models import AutoregressiveModel, PixelCNN
+
+
+@heads.register_head
+class WholePixelBernoulliHead(heads.BernoulliHead):
+    """A test head that draws all channels of a pixel in one step (like the logistic mixture)."""
+
+    name = "test_whole_pixel_bernoulli"
+    per_channel = False
+
+
+@keras.saving.register_keras_serializable(package="keras_gen_tests")
+class LabelledPixelCNN(AutoregressiveModel):
+    """A tiny class-conditional model: a mask-A convolution plus a learned vector per label."""
+
+    condition_names = ("label",)
+
+    def __init__(self, image_shape=(5, 5, 1), num_labels=3, **kwargs):
+        super().__init__(image_shape, **kwargs)
+        self.num_labels = num_labels
+        self.conv = MaskedConv2D(4, 3, "A", activation="relu")
+        self.embed = keras.layers.Embedding(num_labels, 4)
+        self.out = MaskedConv2D(self.head.num_outputs(image_shape[2]), 1, "B")
+        self({"image": np.zeros((1,) + self.image_shape, "float32"), "label": np.zeros((1,), "int32")})
+
+    def call(self, inputs, training=False):
+        image, conditions = self.split_inputs(inputs)
+        h = self.conv(self.scale_image(image)) + self.embed(conditions["label"])[:, None, None, :]
+        return self.head.params(self.out(h), self.image_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "num_labels": self.num_labels}
+
+
+def reference_sample(model, noise, canvas=None, first_row=0, conditions=None):
+    """Sampling as the equations say it: run the whole network once per step, in NumPy around it."""
+    height, width, channels = model.image_shape
+    x = np.zeros(noise.shape[:3] + (channels,), "float32") if canvas is None else canvas.astype("float32")
+    x[:, first_row:] = 0.0
+    for i in range(first_row, height):
+        for j in range(width):
+            for c in range(channels) if model.head.per_channel else [slice(None)]:
+                params = keras.ops.convert_to_numpy(model(model.join_inputs(x, conditions or {})))[:, i, j, c]
+                u = noise[:, i, j, c]
+                if model.head.data_type == "binary":
+                    x[:, i, j, c] = u < expit(params)
+                else:
+                    x[:, i, j, c] = (np.cumsum(softmax(params, -1), -1) < u[..., None]).sum(-1)
+    return x
+
+
+def test_categorical_ops_match_numpy(rng):
+    logits = rng.normal(size=(4, 3, 256)).astype("float32")
+    x = rng.integers(0, 256, size=(4, 3))
+    expected = np.take_along_axis(log_softmax(logits, -1), x[..., None], -1)[..., 0]
+    got = keras.ops.convert_to_numpy(kg_ops.categorical_log_prob(logits, x))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    u = rng.random((4, 3)).astype("float32")
+    expected = (np.cumsum(softmax(logits, -1), -1) < u[..., None]).sum(-1)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(kg_ops.categorical_sample(logits, u)), expected)
+
+
+def test_categorical_log_prob_matches_tfp(rng):
+    tfp = pytest.importorskip("tensorflow_probability")
+    logits = rng.normal(size=(5, 256)).astype("float32")
+    x = rng.integers(0, 256, size=5)
+    expected = tfp.distributions.Categorical(logits=logits).log_prob(x).numpy()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(kg_ops.categorical_log_prob(logits, x)), expected, atol=1e-5)
+
+
+def test_unknown_head_is_a_clear_error():
+    with pytest.raises(ValueError, match="output must be one of .*bernoulli.*categorical"):
+        PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1, output="gaussian")
+
+
+@pytest.mark.parametrize(
+    "shape, output, filters",
+    [((5, 4, 1), "bernoulli", 8), ((4, 4, 3), "categorical", 12), ((4, 5, 3), "test_whole_pixel_bernoulli", 8)],
+)
+def test_log_prob_is_the_sum_of_the_heads_terms(rng, shape, output, filters):
+    model = PixelCNN(image_shape=shape, filters=filters, num_layers=1, output=output)
+    x = random_binary_images(rng, 3, shape) if model.data_type == "binary" else rng.integers(0, 256, (3,) + shape)
+    params = keras.ops.convert_to_numpy(model(x))
+    if model.data_type == "binary":
+        expected = (x * params - np.logaddexp(0, params)).sum(axis=(1, 2, 3))
+    else:
+        expected = np.take_along_axis(log_softmax(params, -1), x[..., None], -1).sum(axis=(1, 2, 3, 4))
+    np.testing.assert_allclose(model.log_prob(x, batch_size=2), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shape, output, filters, num_layers",
+    [
+        ((6, 5, 1), "bernoulli", 8, 0),  # window of 4 rows out of 6
+        ((5, 4, 3), "categorical", 12, 1),
+        ((4, 5, 3), "test_whole_pixel_bernoulli", 8, 1),
+    ],
+)
+def test_compiled_sampler_equals_the_pixel_by_pixel_definition(shape, output, filters, num_layers):
+    model = PixelCNN(image_shape=shape, filters=filters, num_layers=num_layers, output=output, input_kernel_size=5)
+    samples = model.sample(3, seed=7, batch_size=2)
+    expected = reference_sample(model, model.sampling_noise(3, 7))
+    np.testing.assert_array_equal(samples, expected)
+    assert samples.dtype == ("float32" if model.data_type == "binary" else "uint8")
+    completed = model.complete(samples, known_rows=2, seed=8)
+    expected = reference_sample(model, model.sampling_noise(3, 8), samples, first_row=2)
+    np.testing.assert_array_equal(completed, expected)
+
+
+def zero_output_weights(model, bias):
+    model.output_conv.kernel.assign(np.zeros(model.output_conv.kernel.shape, "float32"))
+    model.output_conv.bias.assign(np.asarray(bias, "float32"))
+
+
+def test_sampling_a_known_bernoulli(rng):
+    """Zero output weights make every pixel an independent Bernoulli(sigmoid(bias))."""
+    model = PixelCNN(image_shape=(6, 6, 1), filters=4, num_layers=1)
+    zero_output_weights(model, [0.0])
+    samples = model.sample(400, seed=0, batch_size=200)
+    assert set(np.unique(samples)) <= {0.0, 1.0}
+    assert abs(samples.mean() - 0.5) < 4 * 0.5 / np.sqrt(samples.size)
+    zero_output_weights(model, [np.log(0.2 / 0.8)])
+    samples = model.sample(400, seed=1, batch_size=200)
+    assert abs(samples.mean() - 0.2) < 4 * 0.4 / np.sqrt(samples.size)
+    # pixels are independent under this model: neighbours do not correlate
+    assert abs(np.corrcoef(samples[:, :, :-1].ravel(), samples[:, :, 1:].ravel())[0, 1]) < 0.05
+
+
+def test_sampling_a_known_categorical(rng):
+    """Zero output weights and bias log p give the histogram p for every colour."""
+    model = PixelCNN(image_shape=(4, 4, 3), filters=12, num_layers=1, output="categorical")
+    p = np.full(256, 1e-9)
+    p[[0, 17, 128, 255]] = [0.1, 0.2, 0.3, 0.4]
+    p /= p.sum()
+    zero_output_weights(model, np.tile(np.log(p), 3))
+    samples = model.sample(300, seed=0, batch_size=150)
+    assert samples.dtype == np.uint8
+    counts = np.bincount(samples.ravel(), minlength=256)
+    assert set(np.flatnonzero(counts)) <= {0, 17, 128, 255}
+    frequencies = counts[[0, 17, 128, 255]] / samples.size
+    np.testing.assert_allclose(frequencies, [0.1, 0.2, 0.3, 0.4], atol=0.03)
+
+
+def test_complete_keeps_the_known_rows_and_is_seeded(rng):
+    model = PixelCNN(image_shape=(7, 5, 1), filters=4, num_layers=1)
+    x = random_binary_images(rng, 4, (7, 5, 1))
+    for rows in (0, 3, 7):
+        completed = model.complete(x, rows, seed=3)
+        np.testing.assert_array_equal(completed[:, :rows], x[:, :rows])
+        np.testing.assert_array_equal(completed, model.complete(x, rows, seed=3, batch_size=3))
+    assert not np.array_equal(model.complete(x, 2, seed=3), model.complete(x, 2, seed=4))
+    keras.utils.set_random_seed(5)
+    first = model.sample(2)
+    keras.utils.set_random_seed(5)
+    np.testing.assert_array_equal(first, model.sample(2))
+
+
+def test_sampling_errors(rng):
+    model = PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1)
+    x = random_binary_images(rng, 2, (4, 4, 1))
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        model.sample(0)
+    with pytest.raises(ValueError, match="known_rows must be an integer in 0..4"):
+        model.complete(x, 5)
+    with pytest.raises(ValueError, match=r"shape \(batch, 4, 4, 1\)"):
+        model.complete(x[:, :3], 2)
+    with pytest.raises(ValueError, match="takes the conditions"):
+        model.sample(2, label=np.zeros(2))
+
+
+def test_fit_logs_nll_and_bits_per_dim(rng):
+    grey = PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1)
+    grey.compile(optimizer="adam")
+    history = grey.fit(random_binary_images(rng, 8, (4, 4, 1)), epochs=2, batch_size=4, verbose=0)
+    assert len(history.history["nll"]) == 2 and "bits_per_dim" not in history.history
+    colour = PixelCNN(image_shape=(4, 4, 3), filters=12, num_layers=1, output="categorical")
+    colour.compile(optimizer="adam")
+    x = rng.integers(0, 256, (8, 4, 4, 3))
+    history = colour.fit(x, epochs=1, batch_size=4, verbose=0)
+    nll = -colour.log_prob(x).mean()
+    assert abs(history.history["bits_per_dim"][0] - history.history["nll"][0] / (48 * np.log(2))) < 1e-3
+    assert 6.0 < nll / (48 * np.log(2)) < 10.0  # near 8 bits/dim, the uniform distribution
+    with pytest.raises(ValueError, match="0..255"):
+        colour.fit(x + 300, epochs=1, verbose=0)
+
+
+def test_conditional_model_trains_samples_and_stays_causal(rng, tmp_path):
+    model = LabelledPixelCNN()
+    x = random_binary_images(rng, 12, (5, 5, 1))
+    labels = rng.integers(0, 3, 12)
+    model.compile(optimizer="adam")
+    history = model.fit({"image": x, "label": labels}, epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["nll"][0])
+    with pytest.raises(ValueError, match="binary data"):
+        model.fit({"image": x + 0.5, "label": labels}, epochs=1, verbose=0)
+    log_p = model.log_prob(x, label=labels)
+    assert log_p.shape == (12,)
+    with pytest.raises(ValueError, match="one entry per image"):
+        model.log_prob(x, label=labels[:3])
+    samples = model.sample(3, seed=1, label=np.array([0, 1, 2]))
+    expected = reference_sample(model, model.sampling_noise(3, 1), conditions={"label": np.array([0, 1, 2])})
+    np.testing.assert_array_equal(samples, expected)
+    assert_causal(model, x[:2], {"label": labels[:2]})
+    path = str(tmp_path / "labelled.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.log_prob(x, label=labels), log_p, rtol=1e-6)
