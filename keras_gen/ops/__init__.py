@@ -8,6 +8,11 @@ from keras_gen.ops.distributions import (
     log_mean_exp,
     standard_normal_log_prob,
 )
+from keras_gen.ops.logistic_mixture import (
+    discretized_logistic_mixture_log_prob,
+    logistic_mixture_num_params,
+    sample_discretized_logistic_mixture,
+)
 from keras_gen.ops.skew import skew, unskew
 
 __all__ = [
@@ -17,6 +22,9 @@ __all__ = [
     "diagonal_gaussian_log_prob",
     "gaussian_kl",
     "log_mean_exp",
+    "discretized_logistic_mixture_log_prob",
+    "logistic_mixture_num_params",
+    "sample_discretized_logistic_mixture",
     "standard_normal_log_prob",
     "skew",
     "unskew",
