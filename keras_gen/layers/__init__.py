@@ -2,5 +2,6 @@
 
 from keras_gen.layers.gaussian import GaussianSample
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock
 
-__all__ = ["MaskedConv2D", "GaussianSample"]
+__all__ = ["MaskedConv2D", "GaussianSample", "GatedPixelCNNBlock"]

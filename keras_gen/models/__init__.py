@@ -4,5 +4,13 @@ from keras_gen.models.autoregressive import AutoregressiveModel
 from keras_gen.models.base import GenerativeModel, LatentVariableModel
 from keras_gen.models.pixelcnn import PixelCNN
 from keras_gen.models.vae import VAE
+from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 
-__all__ = ["AutoregressiveModel", "PixelCNN", "GenerativeModel", "LatentVariableModel", "VAE"]
+__all__ = [
+    "AutoregressiveModel",
+    "PixelCNN",
+    "GenerativeModel",
+    "LatentVariableModel",
+    "VAE",
+    "GatedPixelCNN",
+]

@@ -1,0 +1,156 @@
+"""The gated PixelCNN block: a vertical and a horizontal stack (van den Oord et al., 2016b).
+
+A masked 3×3 convolution stacked on itself never sees the pixels up and to the right
+of its reach (the "blind spot"). The block splits the receptive field in two:
+
+* the **vertical stack** sees every pixel in the rows at and above the current one,
+  within reach; its features enter the horizontal stack only after a shift down by
+  one row, so the horizontal stack gets the rows strictly above;
+* the **horizontal stack** sees the current row to the left of the pixel (and the
+  pixel itself after the first block, whose input is already causal).
+
+Both stacks use the gated activation of eq. (2) of the paper,
+``y = tanh(W_f * x + V_f h) ⊙ sigmoid(W_g * x + V_g h)``, where the optional
+condition h (eq. 4; a vector such as a one-hot class label, or a map of the image's
+height and width as in eq. 5) is added inside both gates. The horizontal stack ends
+with a 1×1 convolution and a residual connection (Figure 2 of the paper).
+"""
+
+import keras
+from keras import layers, ops
+
+from keras_gen.layers.masked_conv import MASK_TYPES
+from keras_gen.validation import check_choice
+
+
+def shift_down(x):
+    """Move a (B, H, W, C) map one row down, filling the top row with zeros."""
+    return ops.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
+
+
+def shift_right(x):
+    """Move a (B, H, W, C) map one column right, filling the left column with zeros."""
+    return ops.pad(x, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
+
+
+def gate(features):
+    """``tanh(f) ⊙ sigmoid(g)`` for the two halves f, g of the last axis (eq. 2)."""
+    f, g = ops.split(features, 2, axis=-1)
+    return ops.tanh(f) * ops.sigmoid(g)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GatedPixelCNNBlock(keras.layers.Layer):
+    """One gated block; call on ``[vertical, horizontal]`` or ``[vertical, horizontal, condition]``.
+
+    Args:
+        filters: number of feature maps p of each stack's output.
+        kernel_size: odd width n of the n×n receptive field the block adds: the
+            vertical convolution is (n//2 + 1)×n (the current row and n//2 rows above),
+            the horizontal one 1×(n//2 + 1) (the pixel and n//2 pixels to its left).
+        mask_type: ``"A"`` for the first block, whose inputs are the image itself: the
+            horizontal stack is shifted right so it excludes the current pixel, and
+            there is no residual connection. ``"B"`` for every later block.
+
+    The condition is either a vector per image, shape (B, D), added everywhere
+    (``V^T h``, eq. 4), or a map of shape (B, H, W, D), added pixel by pixel
+    (``V * s`` with a 1×1 convolution, eq. 5). Returns ``(vertical, horizontal)``,
+    both of shape (B, H, W, filters). The horizontal output at (i, j) depends only on
+    image pixels before (i, j) in raster order (type A) and on horizontal inputs at or
+    before (i, j) (type B); the vertical output depends on rows ≤ i only.
+    """
+
+    def __init__(self, filters, kernel_size=3, mask_type="B", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
+        if self.filters < 1:
+            raise ValueError(f"filters must be a positive integer, got {filters!r}.")
+        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size!r}.")
+        half = self.kernel_size // 2
+        self.vertical_conv = layers.Conv2D(2 * self.filters, (half + 1, self.kernel_size), name="vertical_conv")
+        self.horizontal_conv = layers.Conv2D(2 * self.filters, (1, half + 1), name="horizontal_conv")
+        self.vertical_to_horizontal = layers.Conv2D(2 * self.filters, 1, name="vertical_to_horizontal")
+        self.horizontal_output = layers.Conv2D(self.filters, 1, name="horizontal_output")
+        self.vertical_condition = None
+        self.horizontal_condition = None
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (2, 3) or not all(
+            isinstance(s, (list, tuple)) for s in input_shape
+        ):
+            raise ValueError(
+                "GatedPixelCNNBlock is called on [vertical, horizontal] or [vertical, horizontal, condition], "
+                f"got input shapes {input_shape}."
+            )
+        vertical_shape, horizontal_shape = tuple(input_shape[0]), tuple(input_shape[1])
+        for name, shape in (("vertical", vertical_shape), ("horizontal", horizontal_shape)):
+            if len(shape) != 4:
+                raise ValueError(f"the {name} input must have shape (batch, height, width, channels), got {shape}.")
+        if vertical_shape[1:3] != horizontal_shape[1:3]:
+            raise ValueError(
+                f"the vertical and horizontal inputs must share height and width, got {vertical_shape} "
+                f"and {horizontal_shape}."
+            )
+        if self.mask_type == "B" and horizontal_shape[-1] != self.filters:
+            raise ValueError(
+                f"a type B block adds its input to its output (residual), so the horizontal input needs "
+                f"{self.filters} channels, got {horizontal_shape[-1]}."
+            )
+        batch, height, width = vertical_shape[:3]
+        condition_shape = tuple(input_shape[2]) if len(input_shape) == 3 else None
+        if condition_shape is not None and (
+            len(condition_shape) not in (2, 4) or (len(condition_shape) == 4 and condition_shape[1:3] != (height, width))
+        ):
+            raise ValueError(
+                f"the condition must be a vector (batch, features) or a map (batch, {height}, {width}, "
+                f"features), got shape {condition_shape}."
+            )
+        half = self.kernel_size // 2
+        self.vertical_conv.build((batch, None if height is None else height + half,
+                                  None if width is None else width + 2 * half, vertical_shape[-1]))
+        self.horizontal_conv.build((batch, height, None if width is None else width + half, horizontal_shape[-1]))
+        self.vertical_to_horizontal.build(vertical_shape[:3] + (2 * self.filters,))
+        self.horizontal_output.build(horizontal_shape[:3] + (self.filters,))
+        if condition_shape is not None:
+            self.vertical_condition = layers.Dense(2 * self.filters, use_bias=False, name="vertical_condition")
+            self.horizontal_condition = layers.Dense(2 * self.filters, use_bias=False, name="horizontal_condition")
+            self.vertical_condition.build(condition_shape)
+            self.horizontal_condition.build(condition_shape)
+        self.built = True
+
+    def _condition_term(self, dense, condition):
+        term = dense(ops.cast(condition, self.compute_dtype))
+        return term if len(term.shape) == 4 else term[:, None, None, :]
+
+    def call(self, inputs):
+        vertical, horizontal = inputs[0], inputs[1]
+        half = self.kernel_size // 2
+        # rows i - n//2 .. i and columns j - n//2 .. j + n//2 of the vertical input
+        vertical_features = self.vertical_conv(ops.pad(vertical, [[0, 0], [half, 0], [half, half], [0, 0]]))
+        # columns j - n//2 .. j of the horizontal input (j - n//2 - 1 .. j - 1 for type A)
+        horizontal_in = shift_right(horizontal) if self.mask_type == "A" else horizontal
+        horizontal_features = self.horizontal_conv(ops.pad(horizontal_in, [[0, 0], [0, 0], [half, 0], [0, 0]]))
+        if len(inputs) == 3:
+            vertical_features = vertical_features + self._condition_term(self.vertical_condition, inputs[2])
+            horizontal_features = horizontal_features + self._condition_term(self.horizontal_condition, inputs[2])
+        # the vertical stack reaches the horizontal one only from the rows strictly above
+        horizontal_features = horizontal_features + self.vertical_to_horizontal(shift_down(vertical_features))
+        horizontal_out = self.horizontal_output(gate(horizontal_features))
+        if self.mask_type == "B":
+            horizontal_out = horizontal_out + horizontal
+        return gate(vertical_features), horizontal_out
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape[0][:3]) + (self.filters,)
+        return shape, shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "mask_type": self.mask_type,
+        }

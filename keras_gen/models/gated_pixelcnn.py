@@ -1,0 +1,168 @@
+"""Gated PixelCNN (van den Oord et al., 2016b): gated vertical and horizontal stacks, optionally class-conditional."""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock
+from keras_gen.layers.masked_conv import check_kernel_size
+from keras_gen.models.autoregressive import AutoregressiveModel
+
+
+def square_kernel_size(value, name):
+    """The odd n of an n×n kernel (an int or an equal pair), or a ``ValueError``."""
+    height, width = check_kernel_size(value, name)
+    if height != width:
+        raise ValueError(f"{name} must be one odd integer n (an n×n receptive field), got {value!r}.")
+    return height
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GatedPixelCNN(AutoregressiveModel):
+    """A type A gated block on the image, ``num_layers`` type B gated blocks, two 1×1 layers, the head.
+
+    Args:
+        image_shape: (H, W, C). Per-channel heads (``"bernoulli"``, ``"categorical"``)
+            need C = 1: the stacks here have no colour masks. Heads that draw a whole
+            pixel at once (``"logistic_mixture"``) work with any C.
+        filters: feature maps p of both stacks.
+        num_layers: number of type B blocks after the first block.
+        kernel_size: odd n of the type B blocks (3 in the paper).
+        input_kernel_size: odd n of the first, type A block (7 in the paper).
+        output: the output head, ``"bernoulli"`` for binary data.
+        num_classes: ``None`` for an unconditional model; otherwise the model is
+            ``p(x | y)`` for a class label y in 0..num_classes-1, given to every gate
+            as the one-hot vector h (eq. 4): call it on ``{"image": x, "label": y}``,
+            ``log_prob(x, label=y)``, ``sample(n, labels=y)``.
+
+    The output at pixel (i, j) sees every earlier pixel within
+    ``input_kernel_size // 2 + num_layers * (kernel_size // 2)`` columns and one row
+    more than that above: no blind spot.
+    """
+
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        filters=64,
+        num_layers=7,
+        kernel_size=3,
+        input_kernel_size=7,
+        output="bernoulli",
+        num_classes=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, output=output, **kwargs)
+        self.filters, self.num_layers = int(filters), int(num_layers)
+        self.kernel_size = square_kernel_size(kernel_size, "kernel_size")
+        self.input_kernel_size = square_kernel_size(input_kernel_size, "input_kernel_size")
+        if self.filters < 1 or self.num_layers < 0:
+            raise ValueError(
+                f"filters must be a positive and num_layers a non-negative integer, got {filters!r} and {num_layers!r}."
+            )
+        channels = self.image_shape[2]
+        if self.head.per_channel and channels > 1:
+            raise ValueError(
+                f"GatedPixelCNN has no colour masks, so a per-channel head ({self.head.name!r}) needs one channel; "
+                f"got image_shape={self.image_shape}. Use a whole-pixel head or one channel."
+            )
+        if num_classes is not None and (int(num_classes) != num_classes or num_classes < 1):
+            raise ValueError(f"num_classes must be None or a positive integer, got {num_classes!r}.")
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.blocks = [GatedPixelCNNBlock(self.filters, self.input_kernel_size, "A", name="block_0")] + [
+            GatedPixelCNNBlock(self.filters, self.kernel_size, "B", name=f"block_{k}")
+            for k in range(1, self.num_layers + 1)
+        ]
+        self.output_hidden = layers.Conv2D(self.filters, 1, activation="relu", name="output_hidden")
+        self.output_conv = layers.Conv2D(self.head.num_outputs(channels), 1, name="output_conv")
+        self.condition_network = self.make_condition_network()
+        self.create_weights()
+
+    @property
+    def condition_names(self):
+        return ("label",) if self.num_classes else ()
+
+    @property
+    def rows_above(self):
+        # the vertical stack reaches r rows up from the row above: r + 1 rows
+        return self.input_kernel_size // 2 + self.num_layers * (self.kernel_size // 2) + 1
+
+    def make_condition_network(self):
+        """Layers that turn the conditions into the blocks' condition h (none for a one-hot label)."""
+        return None
+
+    def blank_conditions(self):
+        """Conditions for one blank image, used to create the weights."""
+        return {"label": np.zeros((1,), "int32")} if self.num_classes else {}
+
+    def create_weights(self):
+        blank = np.zeros((1,) + self.image_shape, "float32")
+        self(self.join_inputs(blank, self.blank_conditions()))
+
+    def condition_input(self, conditions):
+        """The condition h each block adds inside its gates (eq. 4): the one-hot label, or ``None``."""
+        if not self.num_classes:
+            return None
+        return ops.one_hot(ops.cast(conditions["label"], "int32"), self.num_classes)
+
+    def stacks(self, x, conditions):
+        """The vertical and horizontal stacks' last feature maps for the raw image ``x``."""
+        h = self.condition_input(conditions)
+        extra = [] if h is None else [h]
+        vertical = horizontal = self.scale_image(x)
+        for block in self.blocks:
+            vertical, horizontal = block([vertical, horizontal] + extra)
+        return vertical, horizontal
+
+    def call(self, inputs, training=False):
+        image, conditions = self.split_inputs(inputs)
+        _, horizontal = self.stacks(image, conditions)
+        hidden = self.output_hidden(ops.relu(horizontal))
+        return self.head.params(self.output_conv(hidden), self.image_shape[2])
+
+    def check_labels(self, labels, n=None):
+        """``labels`` as int32 class indices in 0..num_classes-1, one per image, or a ``ValueError``."""
+        array = np.asarray(labels)
+        expected = f"({n},)" if n is not None else "(batch,)"
+        if array.ndim != 1 or (n is not None and len(array) != n):
+            raise ValueError(f"labels must be one class index per image, shape {expected}, got shape {array.shape}.")
+        if not np.issubdtype(array.dtype, np.number) or np.any(array != np.round(array)):
+            raise ValueError(f"labels must be whole numbers (class indices), got {array.dtype} values.")
+        if array.size and (array.min() < 0 or array.max() >= self.num_classes):
+            raise ValueError(
+                f"labels must be class indices in 0..{self.num_classes - 1}, "
+                f"found the range {array.min()}..{array.max()}."
+            )
+        return array.astype("int32")
+
+    def _check_conditions(self, conditions, n):
+        arrays = super()._check_conditions(conditions, n)
+        if self.num_classes:
+            arrays["label"] = self.check_labels(arrays["label"], n)
+        return arrays
+
+    def _check_data(self, data):
+        super()._check_data(data)
+        if isinstance(data, dict) and self.num_classes:
+            if "label" not in data:
+                raise ValueError(
+                    f"a class-conditional model trains on {{'image': x, 'label': y}}, got the keys {sorted(data)}."
+                )
+            self.check_labels(data["label"], len(data["image"]))
+
+    def sample(self, n, seed=None, *, labels=None, batch_size=64, **conditions):
+        """``n`` images; for a class-conditional model ``labels`` gives the class of each (or one class for all)."""
+        if labels is not None:
+            if not self.num_classes:
+                raise ValueError("labels are given, but this GatedPixelCNN is unconditional (num_classes=None).")
+            conditions["label"] = np.full(int(n), labels) if np.ndim(labels) == 0 else labels
+        return super().sample(n, seed, batch_size=batch_size, **conditions)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "num_layers": self.num_layers,
+            "kernel_size": self.kernel_size,
+            "input_kernel_size": self.input_kernel_size,
+            "num_classes": self.num_classes,
+        }

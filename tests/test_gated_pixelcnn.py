@@ -1,0 +1,215 @@
+"""Gated PixelCNN: the block against a NumPy transcription, causality without a blind spot, the model."""
+
+import keras
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from causality import assert_causal, input_jacobian
+from conftest import random_binary_images
+from keras_gen.layers import GatedPixelCNNBlock
+from keras_gen.models import GatedPixelCNN
+from test_autoregressive import reference_sample  # registers the whole-pixel test head too
+
+# ---------------------------------------------------------------- the block, equation by equation
+
+
+def reference_block(block, vertical, horizontal, condition=None):
+    """The block's two outputs computed pixel by pixel in NumPy from its weights (eq. 2, 4, 5)."""
+    n, half = block.kernel_size, block.kernel_size // 2
+    wv, bv = (np.asarray(w) for w in block.vertical_conv.weights)
+    wh, bh = (np.asarray(w) for w in block.horizontal_conv.weights)
+    wvh, bvh = (np.asarray(w) for w in block.vertical_to_horizontal.weights)
+    wo, bo = (np.asarray(w) for w in block.horizontal_output.weights)
+    batch, height, width, _ = vertical.shape
+
+    def at(image, r, c):
+        return image[:, r, c] if 0 <= r < height and 0 <= c < width else np.zeros_like(image[:, 0, 0])
+
+    # type A: the horizontal stack starts one pixel to the left, excluding the current pixel
+    shift = 1 if block.mask_type == "A" else 0
+    vf = np.zeros((batch, height, width, 2 * block.filters))
+    hf = np.zeros_like(vf)
+    for i in range(height):
+        for j in range(width):
+            vf[:, i, j] = bv + sum(at(vertical, i - half + a, j - half + c) @ wv[a, c]
+                                   for a in range(half + 1) for c in range(n))
+            hf[:, i, j] = bh + sum(at(horizontal, i, j - shift - half + c) @ wh[0, c] for c in range(half + 1))
+    if condition is not None:  # V^T h for a vector, V * s (1×1) for a map
+        cv = condition @ np.asarray(block.vertical_condition.weights[0])
+        ch = condition @ np.asarray(block.horizontal_condition.weights[0])
+        if condition.ndim == 2:
+            cv, ch = cv[:, None, None], ch[:, None, None]
+        vf, hf = vf + cv, hf + ch
+    hf[:, 1:] += vf[:, :-1] @ wvh[0, 0]  # the vertical stack of the row above
+    hf += bvh
+
+    def gate(features):
+        f, g = np.split(features, 2, axis=-1)
+        return np.tanh(f) * expit(g)
+
+    horizontal_out = gate(hf) @ wo[0, 0] + bo
+    if block.mask_type == "B":
+        horizontal_out = horizontal_out + horizontal
+    return gate(vf), horizontal_out
+
+
+@pytest.mark.parametrize(
+    "mask_type, kernel_size, condition_shape",
+    [("A", 5, None), ("B", 3, (2, 4)), ("A", 3, (2, 6, 5, 3))],
+)
+def test_block_matches_numpy_transcription(rng, mask_type, kernel_size, condition_shape):
+    filters = 4
+    block = GatedPixelCNNBlock(filters, kernel_size, mask_type)
+    vertical = rng.normal(size=(2, 6, 5, 3)).astype("float32")
+    horizontal = rng.normal(size=(2, 6, 5, 3 if mask_type == "A" else filters)).astype("float32")
+    condition = None if condition_shape is None else rng.normal(size=condition_shape).astype("float32")
+    inputs = [vertical, horizontal] + ([] if condition is None else [condition])
+    symbolic = [keras.Input(array.shape[1:]) for array in inputs]
+    v_out, h_out = keras.Model(symbolic, block(symbolic)).predict(inputs, verbose=0)  # compiled: fast on JAX too
+    v_ref, h_ref = reference_block(block, vertical, horizontal, condition)
+    np.testing.assert_allclose(v_out, v_ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(h_out, h_ref, rtol=1e-4, atol=1e-5)
+    assert v_out.shape == h_out.shape == (2, 6, 5, filters)
+    assert block.compute_output_shape([v.shape for v in inputs]) == ((2, 6, 5, filters),) * 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, shapes, message",
+    [
+        ({"filters": 4, "kernel_size": 4}, None, "odd"),
+        ({"filters": 4, "mask_type": "C"}, None, "mask_type"),
+        ({"filters": 0}, None, "filters"),
+        ({"filters": 4, "mask_type": "B"}, [(1, 5, 5, 4), (1, 5, 5, 3)], "residual"),
+        ({"filters": 4}, [(1, 5, 5, 4), (1, 5, 6, 4)], "height and width"),
+        ({"filters": 4}, [(1, 5, 5, 4), (1, 5, 5, 4), (1, 4, 4, 2)], "condition"),
+        ({"filters": 4}, [(1, 5, 5, 4)], r"\[vertical, horizontal\]"),
+    ],
+)
+def test_block_rejects_bad_arguments(kwargs, shapes, message):
+    with pytest.raises(ValueError, match=message):
+        GatedPixelCNNBlock(**kwargs)([np.zeros(shape, "float32") for shape in shapes])
+
+
+# ---------------------------------------------------------------- the model: causal, no blind spot
+
+
+def causal_field(height, width, i, j, reach):
+    """What a gated stack of reach r sees from (i, j): r + 1 rows above within ±r columns, r pixels to the left."""
+    field = np.zeros((height, width), dtype=bool)
+    field[max(0, i - 1 - reach) : i, max(0, j - reach) : j + reach + 1] = True
+    field[i, max(0, j - reach - 1) : j] = True
+    return field
+
+
+def test_receptive_field_is_the_whole_causal_neighbourhood():
+    """Exactly zero gradient at and after every pixel; non-zero for every earlier pixel within reach.
+
+    A masked-convolution PixelCNN of the same depth misses the pixels up and to the right (its
+    blind spot); here the vertical stack covers them.
+    """
+    model = GatedPixelCNN(image_shape=(8, 8, 1), filters=8, num_layers=2, kernel_size=3, input_kernel_size=3,
+                          num_classes=3)
+    reach = 1 + 2 * 1
+    assert model.rows_above == reach + 1
+    # two images, so that a pixel whose output ReLUs happen to be all off for one still shows its field
+    x = random_binary_images(np.random.default_rng(1), 2, (8, 8, 1))
+    jacobian = input_jacobian(model, x, {"label": np.array([0, 2])})
+    for i in range(8):
+        for j in range(8):
+            np.testing.assert_array_equal(jacobian[i, j, 0, :, :, 0] != 0, causal_field(8, 8, i, j, reach))
+
+
+def test_causal_for_colour_drawn_a_whole_pixel_at_a_time(rng):
+    """Colour pixels drawn whole (as PixelCNN++'s mixture is): no channel of the current pixel is seen."""
+    model = GatedPixelCNN(image_shape=(4, 4, 3), filters=4, num_layers=1, input_kernel_size=3,
+                          output="test_whole_pixel_bernoulli", num_classes=2)
+    assert_causal(model, random_binary_images(rng, 2, (4, 4, 3)), {"label": np.array([0, 1])})
+
+
+def test_compiled_sampler_equals_the_pixel_by_pixel_definition():
+    """The sampler runs the network on a window of ``rows_above + 1`` rows; the result must not change."""
+    model = GatedPixelCNN(image_shape=(7, 4, 1), filters=4, num_layers=1, input_kernel_size=3, num_classes=3)
+    assert model.rows_above + 1 < 7
+    labels = np.array([0, 1, 2])
+    samples = model.sample(3, seed=5, labels=labels, batch_size=2)
+    conditions = {"label": labels}
+    np.testing.assert_array_equal(samples, reference_sample(model, model.sampling_noise(3, 5), conditions=conditions))
+    completed = model.complete(samples, known_rows=3, seed=6, label=labels)
+    expected = reference_sample(model, model.sampling_noise(3, 6), samples, first_row=3, conditions=conditions)
+    np.testing.assert_array_equal(completed, expected)
+    np.testing.assert_array_equal(model.sample(2, seed=9, labels=1), model.sample(2, seed=9, labels=[1, 1]))
+
+
+def test_class_label_changes_the_distribution(rng):
+    model = GatedPixelCNN(image_shape=(5, 5, 1), filters=4, num_layers=1, input_kernel_size=3, num_classes=4)
+    x = random_binary_images(rng, 1, (5, 5, 1)).repeat(4, axis=0)
+    params = keras.ops.convert_to_numpy(model({"image": x, "label": np.array([0, 1, 2, 2])}))
+    assert not np.allclose(params[0], params[1]) and not np.allclose(params[1], params[2])
+    np.testing.assert_array_equal(params[2], params[3])
+    log_p = model.log_prob(x, label=np.array([0, 1, 2, 2]))
+    expected = (x * params - np.logaddexp(0, params)).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(log_p, expected, rtol=1e-5)
+
+
+def test_training_learns_a_class_dependent_pattern():
+    """Two classes of constant images: a conditional model learns to tell them apart by the label."""
+    model = GatedPixelCNN(image_shape=(4, 4, 1), filters=8, num_layers=1, input_kernel_size=3, num_classes=2)
+    labels = np.arange(32) % 2
+    x = np.broadcast_to(labels[:, None, None, None], (32, 4, 4, 1)).astype("float32")
+    model.compile(optimizer=keras.optimizers.Adam(0.05))
+    nll = model.fit({"image": x, "label": labels}, epochs=25, batch_size=32, verbose=0).history["nll"]
+    assert nll[0] > 8.0 and nll[-1] < 1.0  # from about 16 log 2 nats to nearly certain
+    samples = model.sample(8, seed=0, labels=labels[:8])
+    assert samples[labels[:8] == 0].mean() < 0.2 and samples[labels[:8] == 1].mean() > 0.8
+
+
+def test_save_load_round_trip(tmp_path, rng):
+    model = GatedPixelCNN(image_shape=(6, 6, 1), filters=4, num_layers=2, input_kernel_size=3, num_classes=10)
+    x = random_binary_images(rng, 3, (6, 6, 1))
+    labels = np.array([3, 8, 0])
+    path = str(tmp_path / "gated.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert isinstance(restored, GatedPixelCNN) and restored.num_classes == 10
+    inputs = {"image": x, "label": labels}
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored(inputs)), keras.ops.convert_to_numpy(model(inputs)))
+
+
+def test_clear_errors_for_bad_labels_and_shapes(rng):
+    model = GatedPixelCNN(image_shape=(5, 5, 1), filters=4, num_layers=1, input_kernel_size=3, num_classes=10)
+    x = random_binary_images(rng, 2, (5, 5, 1))
+    with pytest.raises(ValueError, match=r"class indices in 0..9, found the range 3..10"):
+        model.sample(2, labels=[3, 10])
+    with pytest.raises(ValueError, match="whole numbers"):
+        model.log_prob(x, label=np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match="one entry per image"):
+        model.sample(3, labels=[1, 2])
+    with pytest.raises(ValueError, match=r"takes the conditions \['label'\], got \[\]"):
+        model.sample(2)
+    with pytest.raises(ValueError, match=r"\{'image': x, 'label': y\}"):
+        model.fit({"image": x}, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="class indices"):
+        model.fit({"image": x, "label": np.array([-1, 2])}, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"shape \(batch, 5, 5, 1\)"):
+        model.log_prob(x[:, :4], label=np.array([1, 2]))
+    with pytest.raises(ValueError, match="binary"):
+        model.log_prob(x * 3, label=np.array([1, 2]))
+    unconditional = GatedPixelCNN(image_shape=(5, 5, 1), filters=4, num_layers=0, input_kernel_size=3)
+    with pytest.raises(ValueError, match="unconditional"):
+        unconditional.sample(2, labels=[1, 2])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"image_shape": (5, 5, 3)}, "per-channel head"),
+        ({"kernel_size": 2}, "odd"),
+        ({"input_kernel_size": (3, 5)}, "n×n"),
+        ({"num_classes": 0}, "num_classes"),
+        ({"num_layers": -1}, "num_layers"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GatedPixelCNN(**{"image_shape": (5, 5, 1), "filters": 4, "num_layers": 1, **kwargs})
