@@ -34,7 +34,7 @@ def input_jacobian(model, x, conditions=None):
     if keras.backend.backend() == "jax":
         import jax
 
-        jacobian = np.asarray(jax.jacrev(outputs)(jax.numpy.asarray(x)))
+        jacobian = np.asarray(jax.jit(jax.jacrev(outputs))(x))
     else:
         import tensorflow as tf
 

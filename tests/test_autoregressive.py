@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 from scipy.special import expit, log_softmax, softmax
 
-from causality import assert_causal
+from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
 from keras_gen import heads
 from keras_gen import ops as kg_ops
+from keras_gen.evaluation import input_gradient, receptive_field
 from keras_gen.layers import MaskedConv2D
 from keras_gen.models import AutoregressiveModel, PixelCNN
 
@@ -61,23 +62,17 @@ def reference_sample(model, noise, canvas=None, first_row=0, conditions=None):
     return x
 
 
-def test_categorical_ops_match_numpy(rng):
+def test_categorical_ops_match_numpy_and_tfp(rng):
     logits = rng.normal(size=(4, 3, 256)).astype("float32")
     x = rng.integers(0, 256, size=(4, 3))
     expected = np.take_along_axis(log_softmax(logits, -1), x[..., None], -1)[..., 0]
     got = keras.ops.convert_to_numpy(kg_ops.categorical_log_prob(logits, x))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    tfp = pytest.importorskip("tensorflow_probability")
+    np.testing.assert_allclose(got, tfp.distributions.Categorical(logits=logits).log_prob(x).numpy(), atol=1e-5)
     u = rng.random((4, 3)).astype("float32")
     expected = (np.cumsum(softmax(logits, -1), -1) < u[..., None]).sum(-1)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(kg_ops.categorical_sample(logits, u)), expected)
-
-
-def test_categorical_log_prob_matches_tfp(rng):
-    tfp = pytest.importorskip("tensorflow_probability")
-    logits = rng.normal(size=(5, 256)).astype("float32")
-    x = rng.integers(0, 256, size=5)
-    expected = tfp.distributions.Categorical(logits=logits).log_prob(x).numpy()
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(kg_ops.categorical_log_prob(logits, x)), expected, atol=1e-5)
 
 
 def test_unknown_head_is_a_clear_error():
@@ -85,67 +80,83 @@ def test_unknown_head_is_a_clear_error():
         PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1, output="gaussian")
 
 
-@pytest.mark.parametrize(
-    "shape, output, filters",
-    [((5, 4, 1), "bernoulli", 8), ((4, 4, 3), "categorical", 12), ((4, 5, 3), "test_whole_pixel_bernoulli", 8)],
-)
-def test_log_prob_is_the_sum_of_the_heads_terms(rng, shape, output, filters):
-    model = PixelCNN(image_shape=shape, filters=filters, num_layers=1, output=output)
-    x = random_binary_images(rng, 3, shape) if model.data_type == "binary" else rng.integers(0, 256, (3,) + shape)
+CONFIGS = {
+    # a window of 4 rows out of 6: rows_above = 5 // 2 + 0
+    "grey": dict(image_shape=(6, 5, 1), filters=8, num_layers=0, output="bernoulli"),
+    "colour": dict(image_shape=(5, 4, 3), filters=12, num_layers=1, output="categorical"),
+    "whole_pixel": dict(image_shape=(4, 5, 3), filters=8, num_layers=1, output="test_whole_pixel_bernoulli"),
+}
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: PixelCNN(input_kernel_size=5, **config) for name, config in CONFIGS.items()}
+
+
+def some_images(model, rng, n):
+    shape = (n,) + model.image_shape
+    return random_binary_images(rng, n, model.image_shape) if model.data_type == "binary" else rng.integers(0, 256, shape)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_log_prob_is_the_sum_of_the_heads_terms(models, rng, name):
+    model = models[name]
+    x = some_images(model, rng, 4)
     params = keras.ops.convert_to_numpy(model(x))
     if model.data_type == "binary":
         expected = (x * params - np.logaddexp(0, params)).sum(axis=(1, 2, 3))
     else:
         expected = np.take_along_axis(log_softmax(params, -1), x[..., None], -1).sum(axis=(1, 2, 3, 4))
-    np.testing.assert_allclose(model.log_prob(x, batch_size=2), expected, rtol=1e-5)
+    np.testing.assert_allclose(model.log_prob(x, batch_size=4), expected, rtol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "shape, output, filters, num_layers",
-    [
-        ((6, 5, 1), "bernoulli", 8, 0),  # window of 4 rows out of 6
-        ((5, 4, 3), "categorical", 12, 1),
-        ((4, 5, 3), "test_whole_pixel_bernoulli", 8, 1),
-    ],
-)
-def test_compiled_sampler_equals_the_pixel_by_pixel_definition(shape, output, filters, num_layers):
-    model = PixelCNN(image_shape=shape, filters=filters, num_layers=num_layers, output=output, input_kernel_size=5)
-    samples = model.sample(3, seed=7, batch_size=2)
-    expected = reference_sample(model, model.sampling_noise(3, 7))
+@pytest.mark.parametrize("name", CONFIGS)
+def test_compiled_sampler_equals_the_pixel_by_pixel_definition(models, name):
+    model = models[name]
+    samples = model.sample(4, seed=7, batch_size=4)
+    expected = reference_sample(model, model.sampling_noise(4, 7))
     np.testing.assert_array_equal(samples, expected)
     assert samples.dtype == ("float32" if model.data_type == "binary" else "uint8")
-    completed = model.complete(samples, known_rows=2, seed=8)
-    expected = reference_sample(model, model.sampling_noise(3, 8), samples, first_row=2)
+    completed = model.complete(samples, known_rows=2, seed=8, batch_size=4)
+    expected = reference_sample(model, model.sampling_noise(4, 8), samples, first_row=2)
     np.testing.assert_array_equal(completed, expected)
 
 
-def zero_output_weights(model, bias):
-    model.output_conv.kernel.assign(np.zeros(model.output_conv.kernel.shape, "float32"))
-    model.output_conv.bias.assign(np.asarray(bias, "float32"))
+@pytest.fixture
+def zero_output_weights(models):
+    """Set a model's last layer to zero weights and the given bias; restore it after the test."""
+    saved = {name: model.output_conv.get_weights() for name, model in models.items()}
+
+    def set_bias(model, bias):
+        model.output_conv.set_weights([np.zeros(model.output_conv.kernel.shape, "float32"), np.asarray(bias, "float32")])
+
+    yield set_bias
+    for name, model in models.items():
+        model.output_conv.set_weights(saved[name])
 
 
-def test_sampling_a_known_bernoulli(rng):
+def test_sampling_a_known_bernoulli(models, zero_output_weights):
     """Zero output weights make every pixel an independent Bernoulli(sigmoid(bias))."""
-    model = PixelCNN(image_shape=(6, 6, 1), filters=4, num_layers=1)
+    model = models["grey"]
     zero_output_weights(model, [0.0])
-    samples = model.sample(400, seed=0, batch_size=200)
+    samples = model.sample(400, seed=0, batch_size=4)
     assert set(np.unique(samples)) <= {0.0, 1.0}
     assert abs(samples.mean() - 0.5) < 4 * 0.5 / np.sqrt(samples.size)
     zero_output_weights(model, [np.log(0.2 / 0.8)])
-    samples = model.sample(400, seed=1, batch_size=200)
+    samples = model.sample(400, seed=1, batch_size=4)
     assert abs(samples.mean() - 0.2) < 4 * 0.4 / np.sqrt(samples.size)
     # pixels are independent under this model: neighbours do not correlate
     assert abs(np.corrcoef(samples[:, :, :-1].ravel(), samples[:, :, 1:].ravel())[0, 1]) < 0.05
 
 
-def test_sampling_a_known_categorical(rng):
+def test_sampling_a_known_categorical(models, zero_output_weights):
     """Zero output weights and bias log p give the histogram p for every colour."""
-    model = PixelCNN(image_shape=(4, 4, 3), filters=12, num_layers=1, output="categorical")
+    model = models["colour"]
     p = np.full(256, 1e-9)
     p[[0, 17, 128, 255]] = [0.1, 0.2, 0.3, 0.4]
     p /= p.sum()
     zero_output_weights(model, np.tile(np.log(p), 3))
-    samples = model.sample(300, seed=0, batch_size=150)
+    samples = model.sample(200, seed=0, batch_size=4)
     assert samples.dtype == np.uint8
     counts = np.bincount(samples.ravel(), minlength=256)
     assert set(np.flatnonzero(counts)) <= {0, 17, 128, 255}
@@ -153,45 +164,46 @@ def test_sampling_a_known_categorical(rng):
     np.testing.assert_allclose(frequencies, [0.1, 0.2, 0.3, 0.4], atol=0.03)
 
 
-def test_complete_keeps_the_known_rows_and_is_seeded(rng):
-    model = PixelCNN(image_shape=(7, 5, 1), filters=4, num_layers=1)
-    x = random_binary_images(rng, 4, (7, 5, 1))
-    for rows in (0, 3, 7):
-        completed = model.complete(x, rows, seed=3)
+def test_complete_keeps_the_known_rows_and_is_seeded(models, rng):
+    model = models["grey"]
+    x = random_binary_images(rng, 4, model.image_shape)
+    for rows in (0, 3, 6):
+        completed = model.complete(x, rows, seed=3, batch_size=4)
         np.testing.assert_array_equal(completed[:, :rows], x[:, :rows])
-        np.testing.assert_array_equal(completed, model.complete(x, rows, seed=3, batch_size=3))
-    assert not np.array_equal(model.complete(x, 2, seed=3), model.complete(x, 2, seed=4))
+        np.testing.assert_array_equal(completed, model.complete(x, rows, seed=3, batch_size=2))
+    assert not np.array_equal(model.complete(x, 2, seed=3, batch_size=4), model.complete(x, 2, seed=4, batch_size=4))
     keras.utils.set_random_seed(5)
-    first = model.sample(2)
+    first = model.sample(4, batch_size=4)
     keras.utils.set_random_seed(5)
-    np.testing.assert_array_equal(first, model.sample(2))
+    np.testing.assert_array_equal(first, model.sample(4, batch_size=4))
 
 
-def test_sampling_errors(rng):
-    model = PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1)
-    x = random_binary_images(rng, 2, (4, 4, 1))
+def test_sampling_errors(models, rng):
+    model = models["grey"]
+    x = random_binary_images(rng, 2, model.image_shape)
     with pytest.raises(ValueError, match="n must be a positive integer"):
         model.sample(0)
-    with pytest.raises(ValueError, match="known_rows must be an integer in 0..4"):
-        model.complete(x, 5)
-    with pytest.raises(ValueError, match=r"shape \(batch, 4, 4, 1\)"):
+    with pytest.raises(ValueError, match="known_rows must be an integer in 0..6"):
+        model.complete(x, 7)
+    with pytest.raises(ValueError, match=r"shape \(batch, 6, 5, 1\)"):
         model.complete(x[:, :3], 2)
     with pytest.raises(ValueError, match="takes the conditions"):
         model.sample(2, label=np.zeros(2))
 
 
-def test_fit_logs_nll_and_bits_per_dim(rng):
-    grey = PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1)
+def test_fit_logs_nll_and_bits_per_dim(models, rng):
+    grey = models["grey"]
     grey.compile(optimizer="adam")
-    history = grey.fit(random_binary_images(rng, 8, (4, 4, 1)), epochs=2, batch_size=4, verbose=0)
+    history = grey.fit(random_binary_images(rng, 8, grey.image_shape), epochs=2, batch_size=4, verbose=0)
     assert len(history.history["nll"]) == 2 and "bits_per_dim" not in history.history
-    colour = PixelCNN(image_shape=(4, 4, 3), filters=12, num_layers=1, output="categorical")
+    colour = models["colour"]
     colour.compile(optimizer="adam")
-    x = rng.integers(0, 256, (8, 4, 4, 3))
+    x = rng.integers(0, 256, (8,) + colour.image_shape)
     history = colour.fit(x, epochs=1, batch_size=4, verbose=0)
-    nll = -colour.log_prob(x).mean()
-    assert abs(history.history["bits_per_dim"][0] - history.history["nll"][0] / (48 * np.log(2))) < 1e-3
-    assert 6.0 < nll / (48 * np.log(2)) < 10.0  # near 8 bits/dim, the uniform distribution
+    dims = np.prod(colour.image_shape)
+    assert abs(history.history["bits_per_dim"][0] - history.history["nll"][0] / (dims * np.log(2))) < 1e-3
+    bits_per_dim = -colour.log_prob(x, batch_size=4).mean() / (dims * np.log(2))
+    assert 6.0 < bits_per_dim < 10.0  # near 8 bits/dim, the uniform distribution
     with pytest.raises(ValueError, match="0..255"):
         colour.fit(x + 300, epochs=1, verbose=0)
 
@@ -217,3 +229,18 @@ def test_conditional_model_trains_samples_and_stays_causal(rng, tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(loaded.log_prob(x, label=labels), log_p, rtol=1e-6)
+
+
+def test_receptive_field_by_training_equals_autodiff(models, rng):
+    model = models["colour"]
+    x = rng.integers(0, 256, (1,) + model.image_shape).astype("float32")
+    jacobian = input_jacobian(model, x)
+    for pixel, channel in (((2, 1), 1), ((4, 3), 2), ((0, 0), 0)):
+        field = receptive_field(lambda images: keras.ops.sum(model(images), axis=-1), x, pixel, channel)
+        np.testing.assert_allclose(field, jacobian[pixel + (channel,)], rtol=1e-4, atol=1e-9)
+    weights_before = [w.copy() for w in model.get_weights()]
+    receptive_field(model, x, (1, 1))  # passing the model itself must not train it
+    for before, after in zip(weights_before, model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    quadratic = input_gradient(lambda images: images**2, x[0], np.ones_like(x))
+    np.testing.assert_allclose(quadratic, 2 * x[0], rtol=1e-6)

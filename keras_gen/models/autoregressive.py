@@ -144,10 +144,11 @@ class AutoregressiveModel(GenerativeModel):
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         noise = self.sampling_noise(len(canvas), seed)
+        first_row = np.full((len(canvas),), first_row, dtype="int32")
         images = self.run_compiled(
-            ("generate", first_row),
-            lambda inputs, _: self._generate_graph(inputs, first_row),
-            {"image": canvas, "noise": noise, **conditions},
+            "generate",
+            lambda inputs, _: self._generate_graph(inputs),
+            {"image": canvas, "noise": noise, "first_row": first_row, **conditions},
             batch_size=batch_size,
             seed=seed,
         )
@@ -165,8 +166,8 @@ class AutoregressiveModel(GenerativeModel):
             return pixel * channels + np.arange(channels)
         return np.repeat(pixel, channels, axis=-1)
 
-    def _generate_graph(self, inputs, first_row):
-        """One traced loop over the sampling steps from row ``first_row`` on.
+    def _generate_graph(self, inputs):
+        """One traced loop over the sampling steps from row ``inputs["first_row"]`` on.
 
         At step t the network sees the canvas so far (or the window of rows that the
         current pixel can depend on), every position is drawn from its parameters
@@ -174,6 +175,7 @@ class AutoregressiveModel(GenerativeModel):
         """
         inputs = dict(inputs)
         noise = inputs.pop("noise")
+        first_row = inputs.pop("first_row")[0]
         canvas, conditions = self.split_inputs(inputs)
         height, width, channels = self.image_shape
         steps_per_row = width * (channels if self.head.per_channel else 1)

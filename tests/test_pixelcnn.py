@@ -1,0 +1,86 @@
+"""PixelCNN: causality by gradients for both heads, grey and colour; saving; errors."""
+
+import keras
+import numpy as np
+import pytest
+
+from causality import assert_causal, input_jacobian
+from conftest import random_binary_images
+from keras_gen.models import PixelCNN
+
+
+def randomise_biases(model, rng):
+    """Random biases (with several images), so that ReLUs dead for one input do not hide a real dependence."""
+    for weight in model.weights:
+        if weight.path.endswith("bias"):
+            weight.assign(rng.normal(scale=0.1, size=weight.shape).astype("float32"))
+
+
+@pytest.mark.parametrize(
+    "image_shape, output, input_kernel_size, kernel_size, residual",
+    [
+        ((5, 5, 1), "bernoulli", 7, 3, True),
+        ((5, 4, 1), "bernoulli", 3, 5, False),
+        ((4, 5, 3), "bernoulli", 5, 3, True),
+        ((4, 4, 1), "categorical", 5, (3, 5), True),
+        ((4, 4, 3), "categorical", 3, 3, False),
+        ((4, 5, 3), "categorical", 7, 5, True),
+    ],
+)
+def test_pixelcnn_is_causal(rng, image_shape, output, input_kernel_size, kernel_size, residual):
+    model = PixelCNN(
+        image_shape=image_shape,
+        filters=24,
+        num_layers=2,
+        kernel_size=kernel_size,
+        input_kernel_size=input_kernel_size,
+        output=output,
+        residual=residual,
+    )
+    randomise_biases(model, rng)
+    x = random_binary_images(rng, 8, image_shape, p=0.5) if output == "bernoulli" else rng.integers(0, 256, (8,) + image_shape)
+    assert_causal(model, x)
+
+
+def test_receptive_field_height_is_what_the_sampler_assumes():
+    model = PixelCNN(image_shape=(12, 3, 1), filters=8, num_layers=3, kernel_size=3, input_kernel_size=5)
+    assert model.rows_above == 2 + 3
+    # positive weights: no ReLU is ever off, so every structural dependence shows
+    for weight in model.weights:
+        weight.assign(np.full(weight.shape, 0.1, "float32"))
+    jacobian = input_jacobian(model, np.ones((1, 12, 3, 1), "float32"))[11, 1, 0, :, :, 0]
+    expected = np.zeros((12, 3))
+    expected[11 - model.rows_above : 11] = 1.0
+    expected[11, 0] = 1.0
+    np.testing.assert_array_equal(jacobian > 0, expected > 0)
+
+
+def test_save_and_load_round_trip(tmp_path, rng):
+    model = PixelCNN(image_shape=(4, 5, 3), filters=24, num_layers=2, kernel_size=5, output="categorical")
+    x = rng.integers(0, 256, (8, 4, 5, 3))
+    path = str(tmp_path / "pixelcnn.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, PixelCNN) and loaded.head.name == "categorical" and loaded.rows_above == 3 + 2 * 2
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model(x)), keras.ops.convert_to_numpy(loaded(x)))
+    np.testing.assert_array_equal(model.sample(2, seed=1), loaded.sample(2, seed=1))
+
+
+def test_clear_errors(rng):
+    with pytest.raises(ValueError, match="odd"):
+        PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1, kernel_size=4)
+    with pytest.raises(ValueError, match="input_kernel_size must be an odd"):
+        PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1, input_kernel_size=6)
+    with pytest.raises(ValueError, match="multiple of 6 for 3 colour group"):
+        PixelCNN(image_shape=(4, 4, 3), filters=9, num_layers=1, output="categorical")
+    with pytest.raises(ValueError, match="multiple of 3 for 3 colour group"):
+        PixelCNN(image_shape=(4, 4, 3), filters=8, num_layers=1, residual=False)
+    with pytest.raises(ValueError, match="image_shape"):
+        PixelCNN(image_shape=(4, 4), filters=4, num_layers=1)
+    model = PixelCNN(image_shape=(5, 5, 1), filters=24, num_layers=2)
+    with pytest.raises(ValueError, match=r"shape \(batch, 5, 5, 1\)"):
+        model.log_prob(random_binary_images(rng, 2, (5, 4, 1)))
+    with pytest.raises(ValueError, match="rank 3"):
+        model.log_prob(np.zeros((5, 5, 1), "float32"))
+    with pytest.raises(ValueError, match="binary data"):
+        model.fit(np.full((2, 5, 5, 1), 0.5, "float32"), epochs=1, verbose=0)
