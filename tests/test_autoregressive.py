@@ -81,8 +81,8 @@ def test_unknown_head_is_a_clear_error():
 
 
 CONFIGS = {
-    # a window of 4 rows out of 6: rows_above = 5 // 2 + 0
-    "grey": dict(image_shape=(6, 5, 1), filters=8, num_layers=0, output="bernoulli"),
+    # the sampler's window is 3 of 6 rows and 5 of 7 columns: rows_above = columns_around = 5 // 2 + 0
+    "grey": dict(image_shape=(6, 7, 1), filters=8, num_layers=0, output="bernoulli"),
     "colour": dict(image_shape=(5, 4, 3), filters=12, num_layers=1, output="categorical"),
     "whole_pixel": dict(image_shape=(4, 5, 3), filters=8, num_layers=1, output="test_whole_pixel_bernoulli"),
 }
@@ -185,7 +185,7 @@ def test_sampling_errors(models, rng):
         model.sample(0)
     with pytest.raises(ValueError, match="known_rows must be an integer in 0..6"):
         model.complete(x, 7)
-    with pytest.raises(ValueError, match=r"shape \(batch, 6, 5, 1\)"):
+    with pytest.raises(ValueError, match=r"shape \(batch, 6, 7, 1\)"):
         model.complete(x[:, :3], 2)
     with pytest.raises(ValueError, match="takes the conditions"):
         model.sample(2, label=np.zeros(2))

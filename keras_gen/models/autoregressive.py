@@ -50,6 +50,15 @@ class AutoregressiveModel(GenerativeModel):
         """
         return None
 
+    @property
+    def columns_around(self):
+        """How many columns left or right of a pixel its distribution can reach, or ``None``.
+
+        With ``rows_above``, the sampler runs the network on a window of
+        ``rows_above + 1`` rows and ``2 * columns_around + 1`` columns.
+        """
+        return None
+
     def scale_image(self, x):
         """Data as the network sees it: binary as 0/1 floats, 8-bit mapped to [-1, 1]."""
         x = ops.cast(x, "float32")
@@ -169,31 +178,37 @@ class AutoregressiveModel(GenerativeModel):
     def _generate_graph(self, inputs):
         """One traced loop over the sampling steps from row ``inputs["first_row"]`` on.
 
-        At step t the network sees the canvas so far (or the window of rows that the
-        current pixel can depend on), every position is drawn from its parameters
-        with its own fixed uniform noise, and only the positions of step t are kept.
+        At step t the network sees the canvas so far (or the window of rows and
+        columns that the current pixel can depend on), every position is drawn from
+        its parameters with its own fixed uniform noise, and only the positions of
+        step t are kept.
         """
         inputs = dict(inputs)
         noise = inputs.pop("noise")
         first_row = inputs.pop("first_row")[0]
         canvas, conditions = self.split_inputs(inputs)
         height, width, channels = self.image_shape
-        steps_per_row = width * (channels if self.head.per_channel else 1)
-        window = height if self.rows_above is None else min(height, self.rows_above + 1)
+        steps_per_pixel = channels if self.head.per_channel else 1
+        rows = height if self.rows_above is None else min(height, self.rows_above + 1)
+        around = self.columns_around if self.rows_above is not None else None
+        columns = width if around is None else min(width, 2 * around + 1)
         order = ops.convert_to_tensor(self.sampling_order()[None], dtype="int32")
 
-        def rows(tensor, start):
-            return ops.slice(tensor, [0, start, 0, 0], [ops.shape(tensor)[0], window, width, tensor.shape[-1]])
+        def crop(tensor, top, left):
+            return ops.slice(tensor, [0, top, left, 0], [ops.shape(tensor)[0], rows, columns, tensor.shape[-1]])
 
         def step(t, canvas):
-            start = ops.clip(t // steps_per_row - (window - 1), 0, height - window)
-            params = self(self.join_inputs(rows(canvas, start), conditions), training=False)
-            drawn = self.head.sample(params, rows(noise, start))
-            here = ops.cast(ops.equal(rows(order, start), t), canvas.dtype)
+            row, column = (t // steps_per_pixel) // width, (t // steps_per_pixel) % width
+            top = ops.clip(row - (rows - 1), 0, height - rows)
+            left = ops.clip(column - (around or 0), 0, width - columns)
+            params = self(self.join_inputs(crop(canvas, top, left), conditions), training=False)
+            drawn = self.head.sample(params, crop(noise, top, left))
+            here = ops.cast(ops.equal(crop(order, top, left), t), canvas.dtype)
             value = ops.sum(drawn * here, axis=(1, 2), keepdims=True)
             at_step = ops.cast(ops.equal(order, t), canvas.dtype)
             return canvas + at_step * (value - canvas)
 
+        steps_per_row = width * steps_per_pixel
         return ops.fori_loop(first_row * steps_per_row, height * steps_per_row, step, canvas)
 
     def get_config(self):

@@ -102,6 +102,10 @@ class PixelCNN(AutoregressiveModel):
     def rows_above(self):
         return self.input_kernel_size[0] // 2 + self.num_layers * (self.kernel_size[0] // 2)
 
+    @property
+    def columns_around(self):
+        return self.input_kernel_size[1] // 2 + self.num_layers * (self.kernel_size[1] // 2)
+
     def hidden_features(self, x, depth=None):
         """Feature maps after the mask-A layer and the first ``depth - 1`` blocks (all by default)."""
         h = self.input_conv(self.scale_image(x))
