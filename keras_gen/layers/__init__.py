@@ -3,5 +3,16 @@
 from keras_gen.layers.gaussian import GaussianSample
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock
+from keras_gen.layers.diagonal_lstm import DiagonalBiLSTM, DiagonalLSTM
+from keras_gen.layers.residual_lstm import ResidualLSTMBlock
+from keras_gen.layers.row_lstm import RowLSTM
 
-__all__ = ["MaskedConv2D", "GaussianSample", "GatedPixelCNNBlock"]
+__all__ = [
+    "MaskedConv2D",
+    "GaussianSample",
+    "GatedPixelCNNBlock",
+    "DiagonalBiLSTM",
+    "DiagonalLSTM",
+    "ResidualLSTMBlock",
+    "RowLSTM",
+]

@@ -5,6 +5,8 @@ from keras_gen.models.base import GenerativeModel, LatentVariableModel
 from keras_gen.models.pixelcnn import PixelCNN
 from keras_gen.models.vae import VAE
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
+from keras_gen.models.multiscale_pixelrnn import MultiScalePixelRNN
+from keras_gen.models.pixelrnn import PixelRNN
 
 __all__ = [
     "AutoregressiveModel",
@@ -13,4 +15,6 @@ __all__ = [
     "LatentVariableModel",
     "VAE",
     "GatedPixelCNN",
+    "PixelRNN",
+    "MultiScalePixelRNN",
 ]

@@ -1,0 +1,116 @@
+"""The Diagonal LSTM and the Diagonal BiLSTM (van den Oord et al., 2016, section 3.2).
+
+The Diagonal LSTM sweeps over the image one diagonal at a time. The input map is
+skewed (``keras_gen.ops.skew``: row i moved i positions right), so that each
+diagonal becomes a column; the input-to-state part is a 1×1 masked convolution
+(mask B), and the state-to-state part a 2×1 convolution down the previous column.
+In image coordinates, state (i, j) then reads the states of the pixel above,
+(i-1, j), and of the pixel to the left, (i, j-1): by recursion it sees the whole
+quadrant above and to the left.
+
+The Diagonal BiLSTM adds a second Diagonal LSTM that sweeps from the top right: it
+runs on the left-right mirrored map. Its state (i, j) sees the pixels to the right
+of j in row i, which come later in raster order, so its output is shifted down by
+one row before it is added to the first: row i then receives the state of row i-1,
+which sees only rows above i. Together the two directions see the whole past.
+"""
+
+import keras
+from keras import ops
+
+from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, lstm_update
+from keras_gen.ops import skew, unskew
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class DiagonalLSTM(SpatialLSTM):
+    """One direction of the Diagonal BiLSTM, sweeping from the top left.
+
+    Args:
+        units: number h of hidden units (divisible by 3 with colour).
+        color_channels: 1 (grey) or 3 (R, G, B unit groups, as in ``MaskedConv2D``).
+        condition_channels: channels of an optional conditioning map added to the
+            input-to-state map through a 1×1 convolution (multi-scale PixelRNN).
+
+    (B, H, W, C) → (B, H, W, units). The loop over the W + H - 1 columns of the
+    skewed map is one ``keras.ops.scan``.
+    """
+
+    def __init__(self, units, color_channels=1, condition_channels=None, **kwargs):
+        super().__init__(units, 1, color_channels, condition_channels, **kwargs)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.state_to_state = self.add_weight(
+            name="state_to_state", shape=(2, self.units, GATES * self.units), initializer="glorot_uniform",
+        )
+
+    def sweep(self, input_to_state):
+        """Run the recurrence along the columns of the skewed (B, H, W + H - 1, 4h) map."""
+        width = input_to_state.shape[2]
+        columns = ops.transpose(skew(input_to_state), (2, 0, 1, 3))  # (W + H - 1, B, H, 4h)
+        kernel = self.state_to_state
+
+        def step(state, column):
+            h_prev, c_prev = state
+            # 2×1 convolution down the previous column: rows i-1 and i (above and left in the image)
+            above_and_left = ops.pad(h_prev, ((0, 0), (1, 0), (0, 0)))
+            pre = column + ops.conv(above_and_left, kernel, padding="valid")
+            h, c = lstm_update(pre, c_prev, self.color_channels)
+            return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
+
+        zeros = ops.zeros_like(columns[0, :, :, : self.units])
+        _, (hidden, _) = ops.scan(step, (zeros, zeros), columns)
+        return unskew(ops.transpose(hidden, (1, 2, 0, 3)), width=width)
+
+
+def shift_down(x):
+    """Move a (B, H, W, C) map one row down, filling the top row with zeros."""
+    return ops.pad(x, ((0, 0), (1, 0), (0, 0), (0, 0)))[:, :-1]
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class DiagonalBiLSTM(keras.layers.Layer):
+    """Two Diagonal LSTMs, from the top left and from the top right (mirrored, shifted down a row).
+
+    Args:
+        units: number h of hidden units of each direction (divisible by 3 with colour).
+        color_channels: 1 (grey) or 3 (R, G, B unit groups).
+        condition_channels: channels of an optional conditioning map, given to both
+            directions (multi-scale PixelRNN).
+
+    (B, H, W, C) → (B, H, W, units):
+    ``left_to_right(x) + shift_down(mirror(right_to_left(mirror(x))))``.
+    """
+
+    def __init__(self, units, color_channels=1, condition_channels=None, **kwargs):
+        super().__init__(**kwargs)
+        settings = dict(units=units, color_channels=color_channels, condition_channels=condition_channels)
+        self.left_to_right = DiagonalLSTM(**settings, name="left_to_right")
+        self.right_to_left = DiagonalLSTM(**settings, name="right_to_left")
+        self.units = self.left_to_right.units
+        self.color_channels = self.left_to_right.color_channels
+        self.condition_channels = self.left_to_right.condition_channels
+
+    def build(self, input_shape):
+        self.left_to_right.build(input_shape)
+        self.right_to_left.build(input_shape)
+
+    def call(self, inputs, condition=None):
+        def mirror(x):
+            return None if x is None else ops.flip(x, axis=2)
+
+        left_to_right = self.left_to_right(inputs, condition=condition)
+        right_to_left = mirror(self.right_to_left(mirror(inputs), condition=mirror(condition)))
+        return left_to_right + shift_down(right_to_left)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:3]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "color_channels": self.color_channels,
+            "condition_channels": self.condition_channels,
+        }

@@ -1,0 +1,62 @@
+"""The Row LSTM (van den Oord et al., 2016, section 3.1, eq. 3).
+
+The image is processed row by row from top to bottom, a whole row per step. The
+input-to-state part is a k×1 convolution along the row (masked, mask B) computed for
+all rows before the loop; the state-to-state part is a k×1 convolution of the
+previous row's hidden state. Hidden state (i, j) thus sees the states (i-1, j-1..j+1)
+of the row above, and by recursion a triangle of the rows above it, which widens by
+(k - 1) / 2 pixels per row: the far corners of the rows above stay out of reach.
+"""
+
+import keras
+from keras import ops
+
+from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, lstm_update
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class RowLSTM(SpatialLSTM):
+    """Row LSTM layer: (B, H, W, C) features → (B, H, W, units) hidden states.
+
+    Args:
+        units: number h of hidden units (divisible by 3 with colour).
+        kernel_size: odd width k ≥ 3 of both row convolutions.
+        color_channels: 1 (grey) or 3 (R, G, B unit groups, as in ``MaskedConv2D``).
+        condition_channels: channels of an optional conditioning map added to the
+            input-to-state map through a 1×1 convolution (multi-scale PixelRNN).
+
+    The loop over rows is one ``keras.ops.scan``, so it compiles into a single graph
+    on every backend. Call as ``layer(x)`` or ``layer(x, condition=map)``.
+    """
+
+    def __init__(self, units, kernel_size=3, color_channels=1, condition_channels=None, **kwargs):
+        kernel_size = int(kernel_size)
+        if kernel_size < 3 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be an odd integer ≥ 3, got {kernel_size!r}.")
+        super().__init__(units, (1, kernel_size), color_channels, condition_channels, **kwargs)
+        self.kernel_size = kernel_size
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.state_to_state = self.add_weight(
+            name="state_to_state", shape=(self.kernel_size, self.units, GATES * self.units),
+            initializer="glorot_uniform",
+        )
+
+    def sweep(self, input_to_state):
+        """Run the recurrence down the rows of the (B, H, W, 4h) input-to-state map."""
+        rows = ops.transpose(input_to_state, (1, 0, 2, 3))  # (H, B, W, 4h): scan over rows
+        kernel = self.state_to_state
+
+        def step(state, row):
+            h_prev, c_prev = state
+            pre = row + ops.conv(h_prev, kernel, padding="same")
+            h, c = lstm_update(pre, c_prev, self.color_channels)
+            return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
+
+        zeros = ops.zeros_like(rows[0, :, :, : self.units])
+        _, (hidden, _) = ops.scan(step, (zeros, zeros), rows)
+        return ops.transpose(hidden, (1, 0, 2, 3))
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}

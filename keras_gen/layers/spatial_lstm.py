@@ -1,0 +1,116 @@
+"""What the Row LSTM and the Diagonal LSTM share (van den Oord et al., 2016, section 3).
+
+Both are LSTMs that sweep over an image one line at a time (a row, or a diagonal)
+and update the whole line at once. Their gates come from two convolutions (eq. 3):
+
+    [o, f, i, g] = σ(K^ss ⊛ h_prev + K^is ⊛ x),
+    c = f ⊙ c_prev + i ⊙ g,        h = o ⊙ tanh(c),
+
+with σ the logistic sigmoid for the output, forget and input gates o, f, i and tanh
+for the content gate g. The input-to-state convolution K^is is masked (mask B) and
+computed for the whole map before the sweep; the state-to-state convolution K^ss
+only sees the previous line, which lies wholly in the past, so it is unmasked.
+
+With colour (``color_channels=3``) the units are split into R, G and B groups like
+the feature maps of ``MaskedConv2D``; every unit takes its four gates from its own
+group, so the elementwise updates never mix the groups within a pixel.
+"""
+
+import keras
+from keras import layers, ops
+
+from keras_gen.layers.masked_conv import MaskedConv2D
+
+GATES = 4  # o, f, i, g
+
+
+def lstm_update(pre_activations, c_prev, color_channels):
+    """One LSTM update (eq. 3) of a line: ``(B, N, 4h)`` pre-activations → ``(h, c)``, each ``(B, N, h)``.
+
+    The 4h pre-activations are laid out as [colour group][gate o, f, i, g][unit].
+    """
+    length, units = c_prev.shape[1], c_prev.shape[2]
+    per_group = units // color_channels
+    gates = ops.reshape(pre_activations, (-1, length, color_channels, GATES, per_group))
+    c_prev = ops.reshape(c_prev, (-1, length, color_channels, per_group))
+    o = ops.sigmoid(gates[:, :, :, 0])
+    f = ops.sigmoid(gates[:, :, :, 1])
+    i = ops.sigmoid(gates[:, :, :, 2])
+    g = ops.tanh(gates[:, :, :, 3])
+    c = f * c_prev + i * g
+    h = o * ops.tanh(c)
+    return ops.reshape(h, (-1, length, units)), ops.reshape(c, (-1, length, units))
+
+
+class SpatialLSTM(keras.layers.Layer):
+    """Base of the Row and Diagonal LSTMs: the masked input-to-state map and the gates.
+
+    Args:
+        units: number h of hidden units (a multiple of 3 with colour).
+        input_kernel_size: (height, width) of the masked input-to-state convolution.
+        color_channels: 1 (grey) or 3 (R, G, B groups, see the module docstring).
+        condition_channels: channels of an optional conditioning map (B, H, W, c)
+            that a 1×1 unmasked convolution adds to the input-to-state map (the
+            biasing of the multi-scale PixelRNN, section 3.4 of the paper).
+
+    Subclasses implement ``sweep(input_to_state)``: the recurrence over lines, from
+    the (B, H, W, 4h) input-to-state map to the (B, H, W, h) hidden states.
+    """
+
+    def __init__(self, units, input_kernel_size, color_channels=1, condition_channels=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.color_channels = int(color_channels)
+        self.condition_channels = None if condition_channels is None else int(condition_channels)
+        if self.units < 1:
+            raise ValueError(f"units must be a positive integer, got {units!r}.")
+        if self.color_channels not in (1, 3):
+            raise ValueError(f"color_channels must be 1 or 3, got {color_channels!r}.")
+        if self.units % self.color_channels:
+            raise ValueError(
+                f"with color_channels=3 the units are split into R, G and B groups, so units must be "
+                f"divisible by 3; got units={self.units}."
+            )
+        self.input_to_state = MaskedConv2D(
+            GATES * self.units, input_kernel_size, mask_type="B", color_channels=self.color_channels,
+            name="input_to_state",
+        )
+        self.condition_to_state = (
+            None if self.condition_channels is None
+            else layers.Conv2D(GATES * self.units, 1, use_bias=False, name="condition_to_state")
+        )
+
+    def check_input_shape(self, input_shape):
+        if len(input_shape) != 4 or None in tuple(input_shape[1:]):
+            raise ValueError(
+                f"{type(self).__name__} expects feature maps of shape (batch, height, width, channels) "
+                f"with known height, width and channels, got shape {tuple(input_shape)}."
+            )
+
+    def build(self, input_shape):
+        self.check_input_shape(input_shape)
+        self.input_to_state.build(input_shape)
+        if self.condition_to_state is not None:
+            self.condition_to_state.build(tuple(input_shape[:3]) + (self.condition_channels,))
+
+    def call(self, inputs, condition=None):
+        if (condition is None) != (self.condition_to_state is None):
+            raise ValueError(
+                f"{self.name} was built with condition_channels={self.condition_channels}; pass a condition "
+                f"map of shape (batch, height, width, {self.condition_channels}) exactly when it is set."
+            )
+        input_to_state = self.input_to_state(inputs)
+        if condition is not None:
+            input_to_state = input_to_state + self.condition_to_state(condition)
+        return self.sweep(input_to_state)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:3]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "color_channels": self.color_channels,
+            "condition_channels": self.condition_channels,
+        }

@@ -1,0 +1,132 @@
+"""The multi-scale PixelRNN (van den Oord et al., 2016, section 3.4).
+
+An unconditional PixelRNN models a small s×s image, here every ``factor``-th pixel of
+every ``factor``-th row of the n×n image (s = n / factor); a conditional PixelRNN then
+models the n×n image given the small one, which a learned deconvolution upsamples
+and every LSTM layer receives as a bias (``PixelRNN(small_image_shape=...)``).
+Since the small image is a function of the large one,
+
+    log p(x) = log p(small(x)) + log p(x | small(x)),
+
+which the model is trained on and reports. (The conditional network could still
+put probability on large images whose subsampled pixels disagree with the small
+image; that mass is lost, so the figure is a conservative one.) Sampling runs the
+two stages one after the other.
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from keras_gen.heads import get_head
+from keras_gen.models.base import GenerativeModel
+from keras_gen.models.pixelrnn import PixelRNN
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class MultiScalePixelRNN(GenerativeModel):
+    """An unconditional small-image PixelRNN followed by a conditional full-size PixelRNN.
+
+    Args:
+        image_shape: (H, W, C); H and W must be multiples of ``factor``.
+        factor: subsampling factor r; the small image is ``x[:, ::r, ::r]``.
+        layer_type, num_layers, units, kernel_size, output, residual, skip: as in
+            ``PixelRNN``, used by both stages.
+
+    ``model(x)`` returns ``{"small": ..., "conditional": ...}``, the head parameters
+    of the two stages. ``fit`` logs ``nll`` and its two parts, ``small_nll`` and
+    ``conditional_nll`` (nats).
+    """
+
+    metric_names = ("nll", "small_nll", "conditional_nll")
+
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        factor=2,
+        layer_type="diagonal_bilstm",
+        num_layers=4,
+        units=16,
+        kernel_size=3,
+        output="bernoulli",
+        residual=True,
+        skip=False,
+        **kwargs,
+    ):
+        super().__init__(image_shape, data_type=get_head(output).data_type, **kwargs)
+        self.factor = int(factor)
+        height, width, channels = self.image_shape
+        if self.factor < 2 or height % self.factor or width % self.factor:
+            raise ValueError(
+                f"factor must be an integer ≥ 2 that divides the image height and width {height}×{width}, "
+                f"got {factor!r}."
+            )
+        self.small_image_shape = (height // self.factor, width // self.factor, channels)
+        self.settings = dict(
+            layer_type=layer_type, num_layers=int(num_layers), units=int(units), kernel_size=int(kernel_size),
+            output=output, residual=bool(residual), skip=bool(skip),
+        )
+        self.small_model = PixelRNN(self.small_image_shape, **self.settings, name="small_model")
+        self.conditional_model = PixelRNN(
+            self.image_shape, **self.settings, small_image_shape=self.small_image_shape, name="conditional_model"
+        )
+        self.create_weights()
+
+    def create_weights(self):
+        """Create the weights with one symbolic call, like ``PixelRNN.create_weights``."""
+        self(keras.KerasTensor((1,) + self.image_shape, "float32" if self.data_type == "binary" else "int32"))
+
+    def subsample(self, x):
+        """The small image: every ``factor``-th pixel of every ``factor``-th row (NumPy or tensor)."""
+        return x[:, :: self.factor, :: self.factor]
+
+    def call(self, x, training=False):
+        small = self.subsample(x)
+        return {
+            "small": self.small_model(small, training=training),
+            "conditional": self.conditional_model({"image": x, "small_image": small}, training=training),
+        }
+
+    def loss_terms(self, x, y_pred):
+        small_nll = -self.small_model.image_log_prob(y_pred["small"], self.subsample(x))
+        conditional_nll = -self.conditional_model.image_log_prob(y_pred["conditional"], x)
+        return {"nll": small_nll + conditional_nll, "small_nll": small_nll, "conditional_nll": conditional_nll}
+
+    def log_prob(self, x, *, batch_size=256):
+        """``log p(small(x)) + log p(x | small(x))`` per image, in nats, shape (batch,)."""
+        x = self.check_images(x)
+
+        def graph(inputs, _):
+            image = inputs["image"]
+            return -self.loss_terms(image, self(image))["nll"]
+
+        return self.run_compiled("log_prob", graph, {"image": x}, batch_size=batch_size)
+
+    def sample(self, n, seed=None, *, batch_size=64, return_small=False):
+        """``n`` images: small images from the first stage, then full ones given them.
+
+        ``return_small=True`` returns ``(images, small_images)``.
+        """
+        seed = np.random.randint(0, 2**31 - 2) if seed is None else int(seed)
+        small = self.small_model.sample(n, seed, batch_size=batch_size)
+        images = self.conditional_model.sample(n, seed + 1, batch_size=batch_size, small_image=small)
+        return (images, small) if return_small else images
+
+    def complete(self, x, known_rows, seed=None, *, batch_size=64, return_small=False):
+        """Keep the first ``known_rows`` rows of ``x``; complete the small image, then the full one.
+
+        The small image keeps the rows it takes from the known part, ``ceil(known_rows / factor)``.
+        """
+        x = self.check_images(x)
+        height = self.image_shape[0]
+        if int(known_rows) != known_rows or not 0 <= known_rows <= height:
+            raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
+        seed = np.random.randint(0, 2**31 - 2) if seed is None else int(seed)
+        small_known = math.ceil(known_rows / self.factor)
+        small = self.small_model.complete(self.subsample(x), small_known, seed, batch_size=batch_size)
+        images = self.conditional_model.complete(x, known_rows, seed + 1, batch_size=batch_size, small_image=small)
+        return (images, small) if return_small else images
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, **self.settings}
