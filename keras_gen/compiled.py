@@ -31,6 +31,9 @@ class GraphRunner(keras.Model):
         self.target = target
         self.fn = fn
         self.seed_generator = keras.random.SeedGenerator(0)
+        # No weights of its own to create: marked built, so that JAX's ``predict`` does not
+        # first run ``fn`` eagerly on one batch (slow for graphs with traced loops).
+        self.built = True
 
     def call(self, inputs):
         return self.fn(inputs, self.seed_generator)

@@ -1,5 +1,6 @@
 """Layers of keras_gen, one module per layer family."""
 
+from keras_gen.layers.attention import AttentionWindow, AttentiveRead, AttentiveWrite, FullRead, FullWrite
 from keras_gen.layers.gaussian import GaussianSample
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock
@@ -8,6 +9,11 @@ from keras_gen.layers.residual_lstm import ResidualLSTMBlock
 from keras_gen.layers.row_lstm import RowLSTM
 
 __all__ = [
+    "AttentionWindow",
+    "AttentiveRead",
+    "AttentiveWrite",
+    "FullRead",
+    "FullWrite",
     "MaskedConv2D",
     "GaussianSample",
     "GatedPixelCNNBlock",

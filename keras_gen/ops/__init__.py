@@ -8,6 +8,7 @@ from keras_gen.ops.distributions import (
     log_mean_exp,
     standard_normal_log_prob,
 )
+from keras_gen.ops.filterbank import gaussian_filterbank
 from keras_gen.ops.logistic_mixture import (
     discretized_logistic_mixture_log_prob,
     logistic_mixture_num_params,
@@ -20,6 +21,7 @@ __all__ = [
     "categorical_sample",
     "bernoulli_log_prob",
     "diagonal_gaussian_log_prob",
+    "gaussian_filterbank",
     "gaussian_kl",
     "log_mean_exp",
     "discretized_logistic_mixture_log_prob",

@@ -1,0 +1,252 @@
+"""DRAW, the Deep Recurrent Attentive Writer (Gregor et al., 2015): a VAE that draws in T steps.
+
+An encoder LSTM reads the image and the error of the current canvas, a decoder LSTM
+receives one latent code per step and adds what it writes to the canvas:
+
+    x_hat_t = x - sigmoid(c_{t-1})                          (eq. 3)
+    r_t     = read(x, x_hat_t, h^dec_{t-1})                 (eq. 4)
+    h^enc_t = LSTM^enc(h^enc_{t-1}, [r_t, h^dec_{t-1}])     (eq. 5)
+    z_t     ~ Q(Z_t | h^enc_t) = N(mu_t, sigma_t^2)         (eq. 1-2, 6)
+    h^dec_t = LSTM^dec(h^dec_{t-1}, z_t)                    (eq. 7)
+    c_t     = c_{t-1} + write(h^dec_t)                      (eq. 8)
+
+The loss is ``-log D(x | c_T)`` (Bernoulli with means ``sigmoid(c_T)``, eq. 9) plus the
+KL of every step's posterior from the N(0, I) prior, summed over the T steps (eq. 10–11).
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gen import ops as kg_ops
+from keras_gen.layers import AttentiveRead, AttentiveWrite, FullRead, FullWrite
+from keras_gen.models.base import LatentVariableModel
+
+
+def _positive_int(name, value):
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class DRAW(LatentVariableModel):
+    """The DRAW network with or without Gaussian attention, for binary images.
+
+    Args:
+        image_shape: (H, W, C) of the binary images.
+        T: number of drawing steps (glimpses, latent codes and canvas updates).
+        read_n: the read grid is read_n × read_n filters (attention only).
+        write_n: the write patch is write_n × write_n pixels (attention only).
+        z_dim: size of each step's latent code z_t.
+        enc_units, dec_units: sizes of the encoder and decoder LSTMs.
+        attention: ``True``: read and write through N×N grids of Gaussian filters whose
+            place, zoom and sharpness the decoder chooses (eq. 19–29); ``False``: read
+            the whole image and error image, write the whole canvas (eq. 17–18).
+        seed: seed of the noise of the reparameterised samples during training.
+
+    The initial canvas c_0 and hidden states h^enc_0, h^dec_0 are learned biases. The T
+    steps run as one ``keras.ops.scan``, so a graph is traced once whatever T is.
+    ``model(x)`` returns the final canvas c_T, the Bernoulli logits (B, H, W, C).
+    """
+
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        T=10,
+        read_n=2,
+        write_n=5,
+        z_dim=100,
+        enc_units=256,
+        dec_units=256,
+        attention=True,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, data_type="binary", **kwargs)
+        self.T = _positive_int("T", T)
+        self.read_n = _positive_int("read_n", read_n)
+        self.write_n = _positive_int("write_n", write_n)
+        self.z_dim = _positive_int("z_dim", z_dim)
+        self.enc_units = _positive_int("enc_units", enc_units)
+        self.dec_units = _positive_int("dec_units", dec_units)
+        if not isinstance(attention, (bool, np.bool_)):
+            raise ValueError(f"attention must be True or False, got {attention!r}.")
+        self.attention = bool(attention)
+        self.seed = seed
+        if self.attention:
+            self.reader = AttentiveRead(self.read_n, self.image_shape, name="read")
+            self.writer = AttentiveWrite(self.write_n, self.image_shape, name="write")
+        else:
+            self.reader = FullRead(name="read")
+            self.writer = FullWrite(self.image_shape, name="write")
+        self.encoder_cell = layers.LSTMCell(self.enc_units, name="encoder")
+        self.decoder_cell = layers.LSTMCell(self.dec_units, name="decoder")
+        self.posterior = layers.Dense(2 * self.z_dim, name="posterior")
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.initial_canvas = self.add_weight(shape=self.image_shape, initializer="zeros", name="initial_canvas")
+        self.initial_h_enc = self.add_weight(shape=(self.enc_units,), initializer="zeros", name="initial_h_enc")
+        self.initial_h_dec = self.add_weight(shape=(self.dec_units,), initializer="zeros", name="initial_h_dec")
+        self.create_weights()
+
+    def create_weights(self):
+        """Build every sub-layer from its known input shape, without an eager run of the T steps."""
+        height, width, channels = self.image_shape
+        image = (None,) + self.image_shape
+        self.reader.build([image, image, (None, self.dec_units)])
+        glimpse_size = 2 * (self.read_n**2 if self.attention else height * width) * channels
+        self.encoder_cell.build((None, glimpse_size + self.dec_units))
+        self.posterior.build((None, self.enc_units))
+        self.decoder_cell.build((None, self.z_dim))
+        self.writer.build((None, self.dec_units))
+        self.built = True
+
+    def _initial_record(self, batch_size, with_encoder):
+        """The record before step 1: c_0 and h_0 are learned biases; LSTM cells, codes and windows zeros."""
+
+        def batched(weight):
+            return ops.broadcast_to(weight, (batch_size,) + tuple(weight.shape))
+
+        def zeros(size):
+            return ops.zeros((batch_size, size))
+
+        record = {
+            "canvas": batched(self.initial_canvas),
+            "h_dec": batched(self.initial_h_dec),
+            "cell_dec": zeros(self.dec_units),
+        }
+        if self.attention:
+            record["write_window"] = zeros(5)
+        if with_encoder:
+            record.update(h_enc=batched(self.initial_h_enc), cell_enc=zeros(self.enc_units))
+            record.update(mean=zeros(self.z_dim), log_var=zeros(self.z_dim), z=zeros(self.z_dim))
+            if self.attention:
+                record["read_window"] = zeros(5)
+        return record
+
+    def _decode_step(self, record, z, training=False):
+        """eq. 7–8: the decoder takes z_t and adds what it writes to the canvas."""
+        h_dec, (_, cell_dec) = self.decoder_cell(z, [record["h_dec"], record["cell_dec"]], training=training)
+        update = self.writer(h_dec)
+        new = {"h_dec": h_dec, "cell_dec": cell_dec}
+        if self.attention:
+            update, new["write_window"] = update
+        new["canvas"] = record["canvas"] + update
+        return new
+
+    def _infer(self, x, seed_generator=None, training=False):
+        """Run eq. 3–8 for T steps as one traced loop; every record stacked, shape (T, B, ...)."""
+        x = ops.cast(x, "float32")
+        batch_size = ops.shape(x)[0]
+        seed_generator = self.seed_generator if seed_generator is None else seed_generator
+        noise = keras.random.normal((self.T, batch_size, self.z_dim), seed=seed_generator)
+
+        def step(record, eps):
+            x_hat = x - ops.sigmoid(record["canvas"])
+            glimpse = self.reader([x, x_hat, record["h_dec"]])
+            new = {}
+            if self.attention:
+                glimpse, new["read_window"] = glimpse
+            h_enc, (_, cell_enc) = self.encoder_cell(
+                ops.concatenate([glimpse, record["h_dec"]], axis=-1),
+                [record["h_enc"], record["cell_enc"]],
+                training=training,
+            )
+            mean, log_var = ops.split(self.posterior(h_enc), 2, axis=-1)
+            z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterised sample of Q(Z_t | h^enc_t)
+            new.update(h_enc=h_enc, cell_enc=cell_enc, mean=mean, log_var=log_var, z=z)
+            new.update(self._decode_step(record, z, training))
+            return new, new
+
+        return ops.scan(step, self._initial_record(batch_size, with_encoder=True), noise)[1]
+
+    def _generate(self, z):
+        """eq. 13–16: the decoder alone, fed codes z of shape (T, B, z_dim); records stacked (T, B, ...)."""
+
+        def step(record, z_t):
+            new = self._decode_step(record, z_t)
+            return new, new
+
+        return ops.scan(step, self._initial_record(ops.shape(z)[1], with_encoder=False), z)[1]
+
+    def reconstruct(self, x, training=False, seed_generator=None):
+        """The final canvas c_T (Bernoulli logits) and the KL summed over the T steps (eq. 10–11)."""
+        steps = self._infer(x, seed_generator, training)
+        return steps["canvas"][-1], ops.sum(kg_ops.gaussian_kl(steps["mean"], steps["log_var"]), axis=0)
+
+    def log_importance_weights(self, x, num_samples, seed_generator):
+        """``log D(x | c_T) + sum_t [log p(z_t) - log Q(z_t | h^enc_t)]`` for k runs per image.
+
+        Q factorises over the steps, each z_t depending on the codes before it through
+        the LSTM states, so a run's weight is its likelihood times the step-wise ratios.
+        """
+        x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
+        steps = self._infer(x_repeated, seed_generator)
+        log_ratios = kg_ops.standard_normal_log_prob(steps["z"]) - kg_ops.diagonal_gaussian_log_prob(
+            steps["z"], steps["mean"], steps["log_var"]
+        )
+        log_weights = self.reconstruction_log_prob(x_repeated, steps["canvas"][-1]) + ops.sum(log_ratios, axis=0)
+        return ops.reshape(log_weights, (-1, num_samples))
+
+    @staticmethod
+    def _trace(steps, keys):
+        """The chosen (T, B, ...) records as (B, T, ...), with canvases as Bernoulli means."""
+        trace = {key: ops.moveaxis(steps[key], 0, 1) for key in keys if key in steps}
+        trace["canvases"] = ops.sigmoid(ops.moveaxis(steps["canvas"], 0, 1))
+        return trace
+
+    def reconstruction_trace(self, x, *, seed=None, batch_size=256):
+        """Every step of reconstructing x, as NumPy arrays with the step axis second.
+
+        Returns ``canvases`` (B, T, H, W, C), the Bernoulli means ``sigmoid(c_t)``;
+        ``mean``, ``log_var`` and ``z`` (B, T, z_dim) of each step's posterior; and with
+        attention ``read_window``, ``write_window`` (B, T, 5): centre x, centre y, stride,
+        variance and intensity in pixels (``keras_gen.layers.attention.WINDOW_FIELDS``).
+        """
+        x = self.check_images(x)
+        keys = ("mean", "log_var", "z", "read_window", "write_window")
+        return self.run_compiled(
+            "reconstruction_trace", lambda inputs, seeds: self._trace(self._infer(inputs["x"], seeds), keys),
+            {"x": x}, batch_size=batch_size, seed=seed,
+        )
+
+    def generation_trace(self, n, *, seed=None, batch_size=256):
+        """Every step of drawing n images from the prior, z_t ~ N(0, I), as NumPy arrays.
+
+        Returns ``canvases`` (n, T, H, W, C), the Bernoulli means ``sigmoid(c_t)``, the codes
+        ``z`` (n, T, z_dim) and, with attention, ``write_window`` (n, T, 5).
+        """
+        n = _positive_int("n", n)
+        seed = np.random.randint(0, 2**31 - 1) if seed is None else seed
+        z = np.random.default_rng(seed).standard_normal((n, self.T, self.z_dim)).astype("float32")
+        trace = self.run_compiled(
+            "generation_trace",
+            lambda inputs, _: self._trace(self._generate(ops.moveaxis(inputs["z"], 1, 0)), ("write_window",)),
+            {"z": z}, batch_size=batch_size,
+        )
+        return {**trace, "z": z}
+
+    def sample(self, n, seed=None, *, return_means=False):
+        """n images from the model: z_t ~ N(0, I) for t = 1..T, then x ~ Bernoulli(sigmoid(c_T)).
+
+        ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
+        """
+        seed = np.random.randint(0, 2**31 - 1) if seed is None else seed
+        means = self.generation_trace(n, seed=seed)["canvases"][:, -1]
+        if return_means:
+            return means
+        rng = np.random.default_rng((seed, 1))
+        return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "T": self.T,
+            "read_n": self.read_n,
+            "write_n": self.write_n,
+            "z_dim": self.z_dim,
+            "enc_units": self.enc_units,
+            "dec_units": self.dec_units,
+            "attention": self.attention,
+            "seed": self.seed,
+        }

@@ -1,0 +1,164 @@
+"""The DRAW model: its bound against NumPy transcriptions, sampling, training, saving, bad input."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import random_binary_images
+
+from keras_gen.models import DRAW
+
+SHAPE = (10, 12, 1)  # small and not square
+T, Z_DIM = 3, 4
+
+
+def make_draw(attention=True, **kwargs):
+    settings = dict(image_shape=SHAPE, T=T, read_n=2, write_n=3, z_dim=Z_DIM, enc_units=16, dec_units=16)
+    return DRAW(attention=attention, **{**settings, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def models():
+    keras.utils.set_random_seed(7)
+    return {True: make_draw(True), False: make_draw(False)}
+
+
+@pytest.fixture(scope="module")
+def x():
+    """One batch shape for every evaluation, so each compiled graph is traced once."""
+    return random_binary_images(np.random.default_rng(1), 8, SHAPE)
+
+
+def numpy_terms(x, trace):
+    """The DRAW loss written out: -log D(x | c_T) (eq. 9) and sum_t KL(Q(Z_t) || N(0, I)) (eq. 11)."""
+    p = trace["canvases"][:, -1].astype("float64")
+    reconstruction = -np.sum(x * np.log(p) + (1 - x) * np.log1p(-p), axis=(1, 2, 3))
+    mean, log_var = trace["mean"].astype("float64"), trace["log_var"].astype("float64")
+    kl = 0.5 * np.sum(mean**2 + np.exp(log_var) - log_var - 1.0, axis=(1, 2))
+    return reconstruction, kl
+
+
+def numpy_log_weight(x, trace):
+    """log D(x | c_T) + sum_t [log N(z_t; 0, I) - log N(z_t; mu_t, sigma_t^2)] for each run."""
+    reconstruction, _ = numpy_terms(x, trace)
+    z, mean, log_var = (trace[k].astype("float64") for k in ("z", "mean", "log_var"))
+    log_prior = -0.5 * np.sum(np.log(2 * np.pi) + z**2, axis=(1, 2))
+    log_posterior = -0.5 * np.sum(np.log(2 * np.pi) + log_var + (z - mean) ** 2 / np.exp(log_var), axis=(1, 2))
+    return -reconstruction + log_prior - log_posterior
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_log_prob_is_minus_reconstruction_and_summed_kl(models, x, attention):
+    model = models[attention]
+    trace = model.reconstruction_trace(x, seed=3)
+    reconstruction, kl = numpy_terms(x, trace)
+    terms = model.elbo_terms(x, seed=3)  # the same seed draws the same z_1..z_T
+    np.testing.assert_allclose(terms["kl"], kl, rtol=1e-4)
+    np.testing.assert_allclose(terms["reconstruction"], -reconstruction, rtol=1e-4)
+    np.testing.assert_allclose(model.log_prob(x, seed=3), -(reconstruction + kl), rtol=1e-4)
+    assert trace["canvases"].shape == (8, T) + SHAPE
+    assert trace["z"].shape == trace["mean"].shape == (8, T, Z_DIM)
+    assert ("read_window" in trace) == ("write_window" in trace) == attention
+
+
+def test_kl_matches_tensorflow_probability(models, x):
+    tfp = pytest.importorskip("tensorflow_probability.substrates.numpy")
+    trace = models[True].reconstruction_trace(x, seed=5)
+    posterior = tfp.distributions.MultivariateNormalDiag(trace["mean"], np.exp(0.5 * trace["log_var"]))
+    prior = tfp.distributions.MultivariateNormalDiag(np.zeros(Z_DIM, "float32"), np.ones(Z_DIM, "float32"))
+    kl = tfp.distributions.kl_divergence(posterior, prior).sum(axis=1)  # summed over the T steps
+    np.testing.assert_allclose(models[True].elbo_terms(x, seed=5)["kl"], kl, rtol=1e-4)
+
+
+K = 4  # runs per image; 2 images × K runs fill the batch of 8 that the traces use
+
+
+def test_importance_weighted_bound_matches_numpy(models, x):
+    """log (1/K) sum_k w_k, with w_k from the K runs that a trace of the repeated images records."""
+    model = models[True]
+    trace = model.reconstruction_trace(np.repeat(x[:2], K, axis=0), seed=11)  # same seed, same noise
+    log_weights = numpy_log_weight(np.repeat(x[:2], K, axis=0), trace).reshape(2, K)
+    expected = np.log(np.mean(np.exp(log_weights - log_weights.max(1, keepdims=True)), axis=1))
+    expected += log_weights.max(1)
+    np.testing.assert_allclose(model.log_prob(x[:2], num_samples=K, seed=11), expected, rtol=1e-4)
+
+
+def test_importance_weighted_bound_is_above_the_elbo(models, x):
+    model = models[True]
+    seeds = range(32)
+    elbo = np.mean([model.log_prob(x, seed=s)[:2] for s in seeds])
+    bound = np.mean([model.log_prob(x[:2], num_samples=K, seed=s) for s in seeds])
+    assert np.isfinite(bound) and bound > elbo
+
+
+def test_windows_are_in_pixels_and_positive(models, x):
+    trace = models[True].reconstruction_trace(x, seed=0)
+    for key in ("read_window", "write_window"):
+        assert trace[key].shape == (8, T, 5)
+        assert (trace[key][..., 2:] > 0).all()  # stride, variance, intensity
+
+
+def test_sampling_is_seeded_and_binary(models):
+    model = models[True]
+    first, again = model.sample(5, seed=2), model.sample(5, seed=2)
+    assert first.shape == (5,) + SHAPE
+    assert set(np.unique(first)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(first, again)
+    trace = model.generation_trace(5, seed=2)
+    assert trace["canvases"].shape == (5, T) + SHAPE and trace["write_window"].shape == (5, T, 5)
+    np.testing.assert_allclose(model.sample(5, seed=2, return_means=True), trace["canvases"][:, -1])
+    assert "write_window" not in models[False].generation_trace(5, seed=0)
+
+
+def test_fit_lowers_the_loss_and_logs_the_terms(rng):
+    model = make_draw(True)
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    x = random_binary_images(rng, 32, SHAPE, p=0.2)
+    history = model.fit(x, batch_size=16, epochs=4, verbose=0).history
+    assert {"nll", "reconstruction", "kl"} <= set(history)
+    assert history["nll"][-1] < history["nll"][0]
+    np.testing.assert_allclose(history["nll"], np.add(history["reconstruction"], history["kl"]), rtol=1e-4)
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_save_and_load_round_trip(models, tmp_path, attention):
+    model = models[attention]
+    path = str(tmp_path / "draw.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, DRAW) and loaded.get_config() == model.get_config()
+    for saved, restored in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(saved, restored)
+    np.testing.assert_array_equal(
+        loaded.generation_trace(5, seed=4)["canvases"], model.generation_trace(5, seed=4)["canvases"]
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"T": 0}, "T must be a positive integer"),
+        ({"read_n": 1.5}, "read_n must be a positive integer"),
+        ({"z_dim": -2}, "z_dim must be a positive integer"),
+        ({"attention": "yes"}, "attention must be True or False"),
+        ({"image_shape": (10, 12)}, "image_shape"),
+    ],
+)
+def test_bad_settings_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_draw(**kwargs)
+
+
+def test_bad_images_raise(models, x, rng):
+    model = models[True]
+    with pytest.raises(ValueError, match="binary"):
+        model.log_prob(rng.random((2,) + SHAPE).astype("float32"))
+    with pytest.raises(ValueError, match=r"\(batch, 10, 12, 1\)"):
+        model.reconstruction_trace(random_binary_images(rng, 2, (12, 10, 1)))
+    with pytest.raises(ValueError, match="rank"):
+        model.log_prob(np.zeros(SHAPE, "float32"))
+    with pytest.raises(ValueError, match="num_samples"):
+        model.log_prob(x, num_samples=0)
+    with pytest.raises(ValueError, match="binary"):
+        model.fit(2 * x, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        model.sample(0)
