@@ -237,10 +237,15 @@ def test_receptive_field_by_training_equals_autodiff(models, rng):
     jacobian = input_jacobian(model, x)
     for pixel, channel in (((2, 1), 1), ((4, 3), 2), ((0, 0), 0)):
         field = receptive_field(lambda images: keras.ops.sum(model(images), axis=-1), x, pixel, channel)
-        np.testing.assert_allclose(field, jacobian[pixel + (channel,)], rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(field[0], jacobian[pixel + (channel,)], rtol=1e-4, atol=1e-9)
     weights_before = [w.copy() for w in model.get_weights()]
     receptive_field(model, x, (1, 1))  # passing the model itself must not train it
     for before, after in zip(weights_before, model.get_weights()):
         np.testing.assert_array_equal(before, after)
     quadratic = input_gradient(lambda images: images**2, x[0], np.ones_like(x))
     np.testing.assert_allclose(quadratic, 2 * x[0], rtol=1e-6)
+    # a batch: each image has its own gradient (here the outputs at two different pixels)
+    pair = np.concatenate([x, x[:, ::-1]])
+    fields = receptive_field(lambda images: keras.ops.sum(model(images), axis=(-2, -1)), pair, (3, 2))
+    np.testing.assert_allclose(fields[0], receptive_field(model, x[0], (3, 2)), rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(fields[1], receptive_field(model, x[:, ::-1], (3, 2))[0], rtol=1e-4, atol=1e-9)
