@@ -3,6 +3,7 @@
 from keras_gen.models.autoregressive import AutoregressiveModel
 from keras_gen.models.base import GenerativeModel, LatentVariableModel
 from keras_gen.models.pixelcnn import PixelCNN
+from keras_gen.models.pixelcnn_plus_plus import PixelCNNPlusPlus
 from keras_gen.models.vae import VAE
 from keras_gen.models.draw import DRAW
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
@@ -13,6 +14,7 @@ __all__ = [
     "DRAW",
     "AutoregressiveModel",
     "PixelCNN",
+    "PixelCNNPlusPlus",
     "GenerativeModel",
     "LatentVariableModel",
     "VAE",

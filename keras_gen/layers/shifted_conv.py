@@ -1,0 +1,141 @@
+"""Shifted convolutions: causal convolutions without masks (Salimans et al., 2017, section 2.3-2.4).
+
+PixelCNN++ keeps two feature streams. The *down* stream at row i sees only rows
+above i: a ``kh × kw`` kernel padded with ``kh - 1`` zero rows on top and centred
+horizontally covers rows i - kh + 1 .. i, and the stream starts from the image
+shifted down by one row (:func:`down_shift`). The *down-right* stream at (i, j)
+sees rows above and the pixels to the left in row i: the kernel is padded on top
+and on the left, so it covers only positions up and to the left of (i, j), and the
+stream starts from the image shifted right by one pixel (:func:`right_shift`).
+Because no kernel weight is masked, every weight is used and no blind spot opens.
+
+Strided versions halve the resolution; the transposed versions double it back,
+cropped so that fine position (i, j) reads only coarse positions that summarise
+pixels at or above (and, for the down-right stream, at or left of) it.
+"""
+
+import keras
+from keras import layers, ops
+
+from keras_gen.validation import check_choice
+
+SHIFTS = ("down", "down_right")
+
+
+def down_shift(x):
+    """(B, H, W, C) moved one row down: a zero row on top, the last row dropped."""
+    return ops.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
+
+
+def right_shift(x):
+    """(B, H, W, C) moved one column right: a zero column on the left, the last dropped."""
+    return ops.pad(x, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
+
+
+def _check_kernel(kernel_size, shift):
+    try:
+        kernel = tuple(int(k) for k in kernel_size)
+    except TypeError:
+        kernel = ()
+    if len(kernel) != 2 or min(kernel) < 1:
+        raise ValueError(f"kernel_size must be (height, width) of positive integers, got {kernel_size!r}.")
+    if shift == "down" and kernel[1] % 2 == 0:
+        raise ValueError(f"a down-shifted kernel is centred horizontally, so its width must be odd; got {kernel}.")
+    return kernel
+
+
+class _ShiftedConvBase(keras.layers.Layer):
+    """Arguments and configuration shared by the shifted convolution and its transpose."""
+
+    def __init__(self, filters, kernel_size, shift, strides, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.shift = check_choice("shift", shift, SHIFTS)
+        self.kernel_size = _check_kernel(kernel_size, shift)
+        self.strides = int(strides)
+        if self.filters < 1 or self.strides < 1:
+            raise ValueError(f"filters and strides must be positive integers, got {filters!r} and {strides!r}.")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "shift": self.shift,
+            "strides": self.strides,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class ShiftedConv2D(_ShiftedConvBase):
+    """A convolution whose output at (i, j) sees only rows <= i and, for ``shift="down_right"``,
+    columns <= j; for ``shift="down"`` columns within half the kernel width of j.
+
+    Args:
+        filters: output feature maps.
+        kernel_size: (height, width); (2, 3) for the down stream and (2, 2) for the
+            down-right stream, as in the paper.
+        shift: ``"down"`` or ``"down_right"``.
+        strides: 2 halves height and width (``ceil(H / 2)``).
+    """
+
+    def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=1, **kwargs):
+        super().__init__(filters, kernel_size, shift, strides, **kwargs)
+        self.conv = layers.Conv2D(
+            self.filters, self.kernel_size, strides=self.strides, kernel_initializer=self.kernel_initializer,
+            name="conv",
+        )
+
+    def _pad(self, x):
+        height, width = self.kernel_size
+        left = (width - 1) // 2 if self.shift == "down" else width - 1
+        return ops.pad(x, [[0, 0], [height - 1, 0], [left, width - 1 - left], [0, 0]])
+
+    def build(self, input_shape):
+        height, width = self.kernel_size
+        padded = list(input_shape)
+        padded[1] = None if padded[1] is None else padded[1] + height - 1
+        padded[2] = None if padded[2] is None else padded[2] + width - 1
+        self.conv.build(tuple(padded))
+
+    def call(self, inputs):
+        return self.conv(self._pad(inputs))
+
+    def compute_output_shape(self, input_shape):
+        batch, *spatial, _ = input_shape
+        spatial = [None if n is None else -(-n // self.strides) for n in spatial]  # ceil(n / strides)
+        return (batch, *spatial, self.filters)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class ShiftedConv2DTranspose(_ShiftedConvBase):
+    """The transposed shifted convolution: (B, H, W, C) → (B, sH, sW, filters).
+
+    Coarse position (I, J) writes to fine rows sI .. sI + kh - 1 and, for the
+    down-right stream, columns sJ .. sJ + kw - 1 (centred on sJ for the down stream);
+    the crop keeps the first sH rows and the matching sW columns, so a fine position
+    reads only coarse positions at or above (and left of) it.
+    """
+
+    def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=2, **kwargs):
+        super().__init__(filters, kernel_size, shift, strides, **kwargs)
+        self.deconv = layers.Conv2DTranspose(
+            self.filters, self.kernel_size, strides=self.strides, kernel_initializer=self.kernel_initializer,
+            name="deconv",
+        )
+
+    def build(self, input_shape):
+        self.deconv.build(input_shape)
+
+    def call(self, inputs):
+        height, width = inputs.shape[1], inputs.shape[2]
+        left = (self.kernel_size[1] - 1) // 2 if self.shift == "down" else 0
+        out = self.deconv(inputs)
+        return out[:, : height * self.strides, left : left + width * self.strides]
+
+    def compute_output_shape(self, input_shape):
+        batch, *spatial, _ = input_shape
+        spatial = [None if n is None else n * self.strides for n in spatial]
+        return (batch, *spatial, self.filters)

@@ -1,0 +1,172 @@
+"""PixelCNN++ (Salimans et al., 2017): shifted convolutions, gated ResNet blocks and a
+discretised logistic mixture over whole pixels.
+
+The network (figure 2 of the paper) runs two passes over two streams, *down*
+(rows above) and *down-right* (rows above and the pixels to the left):
+
+* first pass: ``blocks_per_stage`` gated ResNet blocks at full resolution, then a
+  stride-2 shifted convolution and more blocks, ``num_downsamplings`` times;
+* second pass: back up with stride-2 transposed shifted convolutions, every block
+  receiving the matching output of the first pass (the long short-cuts);
+* a 1×1 layer maps the down-right stream to the mixture parameters.
+
+The head conditions on whole pixels: the input image is shifted one row down
+(down stream) and one pixel right (down-right stream), so no channel of pixel
+(i, j) reaches its own distribution; the channels are coupled inside the
+likelihood instead (eq. 3).
+"""
+
+import itertools
+
+import keras
+from keras import layers, ops
+
+from keras_gen import ops as kg_ops
+from keras_gen.heads import OutputHead, get_head, register_head
+from keras_gen.layers.gated_resnet import GatedResNetBlock
+from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose, down_shift, right_shift
+from keras_gen.models.autoregressive import AutoregressiveModel
+
+
+@register_head
+class LogisticMixtureHead(OutputHead):
+    """8-bit pixels from a discretised logistic mixture: ``model(x)`` is (B, H, W, P),
+    P = 10 K for RGB (layout: ``keras_gen.ops.logistic_mixture``); a whole pixel per step."""
+
+    name = "logistic_mixture"
+    data_type = "8bit"
+    per_channel = False
+
+    def __init__(self, num_components=10):
+        if int(num_components) != num_components or num_components < 1:
+            raise ValueError(f"num_components must be a positive integer, got {num_components!r}.")
+        self.num_components = int(num_components)
+
+    def num_outputs(self, channels):
+        return kg_ops.logistic_mixture_num_params(channels, self.num_components)
+
+    def noise_channels(self, channels):
+        return channels + 1  # one number for the component, one per channel
+
+    def log_prob(self, params, x):
+        return kg_ops.discretized_logistic_mixture_log_prob(x, params)
+
+    def sample(self, params, noise):
+        return kg_ops.sample_discretized_logistic_mixture(params, noise)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class PixelCNNPlusPlus(AutoregressiveModel):
+    """PixelCNN++ for 8-bit images.
+
+    Args:
+        image_shape: (H, W, C); H and W divisible by ``2 ** num_downsamplings``.
+        filters: feature maps of both streams (160 in the paper).
+        blocks_per_stage: gated ResNet blocks per resolution and pass (5 in the paper).
+        num_downsamplings: stride-2 steps of the first pass (2 in the paper: 32, 16, 8).
+        num_components: logistic mixture components K (10 in the paper).
+        dropout: dropout rate inside the blocks (0.5 in the paper on CIFAR-10).
+        seed: seed of the dropout.
+    """
+
+    def __init__(
+        self,
+        image_shape=(32, 32, 3),
+        filters=160,
+        blocks_per_stage=5,
+        num_downsamplings=2,
+        num_components=10,
+        dropout=0.5,
+        seed=None,
+        **kwargs,
+    ):
+        self.num_components = num_components
+        super().__init__(image_shape, output="logistic_mixture", **kwargs)
+        self.filters, self.blocks_per_stage = int(filters), int(blocks_per_stage)
+        self.num_downsamplings, self.dropout, self.seed = int(num_downsamplings), float(dropout), seed
+        if self.filters < 1 or self.blocks_per_stage < 0 or self.num_downsamplings < 0:
+            raise ValueError(
+                "filters must be positive, blocks_per_stage and num_downsamplings non-negative integers; "
+                f"got {filters!r}, {blocks_per_stage!r}, {num_downsamplings!r}."
+            )
+        factor = 2**self.num_downsamplings
+        if self.image_shape[0] % factor or self.image_shape[1] % factor:
+            raise ValueError(
+                f"{self.num_downsamplings} stride-2 steps need height and width divisible by {factor}; "
+                f"got image_shape={self.image_shape}."
+            )
+        f, n, levels = self.filters, self.blocks_per_stage, self.num_downsamplings
+        self.down_input = ShiftedConv2D(f, (2, 3), "down", name="down_input")
+        self.down_right_input_above = ShiftedConv2D(f, (1, 3), "down", name="down_right_input_above")
+        self.down_right_input_left = ShiftedConv2D(f, (2, 1), "down_right", name="down_right_input_left")
+        block_seeds = itertools.count(seed) if seed is not None else itertools.repeat(None)
+
+        def blocks(shift, count, stage):
+            return [
+                GatedResNetBlock(f, shift, dropout=self.dropout, seed=next(block_seeds), name=f"{stage}_{shift}_{k}")
+                for k in range(count)
+            ]
+
+        # first pass: stages at resolution 0 .. levels, strided convolutions between them
+        self.first_down = [blocks("down", n, f"first{level}") for level in range(levels + 1)]
+        self.first_down_right = [blocks("down_right", n, f"first{level}") for level in range(levels + 1)]
+        self.downsample_down = [ShiftedConv2D(f, (2, 3), "down", 2, name=f"halve{k}_down") for k in range(levels)]
+        self.downsample_down_right = [
+            ShiftedConv2D(f, (2, 2), "down_right", 2, name=f"halve{k}_down_right") for k in range(levels)
+        ]
+        # second pass: from the coarsest stage back up; stages after an upsampling
+        # take one more block, for the short-cut from the strided convolution's output
+        counts = [n + 1] * levels + [n]
+        self.second_down = [blocks("down", counts[level], f"second{level}") for level in range(levels + 1)]
+        self.second_down_right = [blocks("down_right", counts[level], f"second{level}") for level in range(levels + 1)]
+        self.upsample_down = [
+            ShiftedConv2DTranspose(f, (2, 3), "down", 2, name=f"double{k}_down") for k in range(levels)
+        ]
+        self.upsample_down_right = [
+            ShiftedConv2DTranspose(f, (2, 2), "down_right", 2, name=f"double{k}_down_right") for k in range(levels)
+        ]
+        self.output_layer = layers.Dense(self.head.num_outputs(self.image_shape[2]), name="mixture_params")
+        self.create_weights()
+
+    def make_head(self, output):
+        return get_head(output, num_components=self.num_components)
+
+    def call(self, inputs, training=False):
+        x = self.scale_image(inputs)
+        # a channel of ones tells the zero padding of the shifted convolutions from the image
+        x = ops.concatenate([x, ops.ones_like(x[..., :1])], axis=-1)
+        down = down_shift(self.down_input(x))
+        down_right = down_shift(self.down_right_input_above(x)) + right_shift(self.down_right_input_left(x))
+        down_skips, down_right_skips = [down], [down_right]
+        for level in range(self.num_downsamplings + 1):
+            if level > 0:
+                down_skips.append(self.downsample_down[level - 1](down_skips[-1]))
+                down_right_skips.append(self.downsample_down_right[level - 1](down_right_skips[-1]))
+            for block_down, block_down_right in zip(self.first_down[level], self.first_down_right[level]):
+                down_skips.append(block_down(down_skips[-1], training=training))
+                down_right_skips.append(
+                    block_down_right([down_right_skips[-1], down_skips[-1]], training=training)
+                )
+        down, down_right = down_skips.pop(), down_right_skips.pop()
+        for level in reversed(range(self.num_downsamplings + 1)):
+            if level < self.num_downsamplings:
+                down = self.upsample_down[level](down)
+                down_right = self.upsample_down_right[level](down_right)
+            for block_down, block_down_right in zip(self.second_down[level], self.second_down_right[level]):
+                down = block_down([down, down_skips.pop()], training=training)
+                skip = ops.concatenate([down, down_right_skips.pop()], axis=-1)
+                down_right = block_down_right([down_right, skip], training=training)
+        return self.output_layer(ops.elu(down_right))
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("output")  # always the logistic mixture
+        return {
+            **config,
+            "filters": self.filters,
+            "blocks_per_stage": self.blocks_per_stage,
+            "num_downsamplings": self.num_downsamplings,
+            "num_components": self.num_components,
+            "dropout": self.dropout,
+            "seed": self.seed,
+        }
