@@ -9,6 +9,7 @@ from keras_gen.models.draw import DRAW
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 from keras_gen.models.multiscale_pixelrnn import MultiScalePixelRNN
 from keras_gen.models.pixelrnn import PixelRNN
+from keras_gen.models.pixelvae import PixelVAE
 
 __all__ = [
     "DRAW",
@@ -21,4 +22,5 @@ __all__ = [
     "GatedPixelCNN",
     "PixelRNN",
     "MultiScalePixelRNN",
+    "PixelVAE",
 ]

@@ -35,9 +35,9 @@ class GatedPixelCNN(AutoregressiveModel):
             as the one-hot vector h (eq. 4): call it on ``{"image": x, "label": y}``,
             ``log_prob(x, label=y)``, ``sample(n, labels=y)``.
 
-    The output at pixel (i, j) sees every earlier pixel within
-    ``input_kernel_size // 2 + num_layers * (kernel_size // 2)`` columns and one row
-    more than that above: no blind spot.
+    The output at pixel (i, j) sees every earlier pixel in the r + 1 rows above and
+    within r columns either side, and r + 1 pixels to the left, where
+    ``r = input_kernel_size // 2 + num_layers * (kernel_size // 2)``: no blind spot.
     """
 
     def __init__(
@@ -82,9 +82,17 @@ class GatedPixelCNN(AutoregressiveModel):
         return ("label",) if self.num_classes else ()
 
     @property
+    def reach(self):
+        """r: the stacks see r + 1 rows above (within r columns either side) and r + 1 pixels to the left."""
+        return self.input_kernel_size // 2 + self.num_layers * (self.kernel_size // 2)
+
+    @property
     def rows_above(self):
-        # the vertical stack reaches r rows up from the row above: r + 1 rows
-        return self.input_kernel_size // 2 + self.num_layers * (self.kernel_size // 2) + 1
+        return self.reach + 1
+
+    @property
+    def columns_around(self):
+        return self.reach + 1
 
     def make_condition_network(self):
         """Layers that turn the conditions into the blocks' condition h (none for a one-hot label)."""

@@ -1,0 +1,186 @@
+"""PixelVAE (Gulrajani et al., 2017): a VAE whose decoder is a small PixelCNN conditioned on the latent code."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gen import ops as kg_ops
+from keras_gen.layers import GaussianSample
+from keras_gen.models.base import LatentVariableModel
+from keras_gen.models.gated_pixelcnn import GatedPixelCNN
+from keras_gen.models.vae import VAE, _conv_decoder, _conv_encoder
+from keras_gen.validation import check_image_shape
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class LatentConditionedPixelCNN(GatedPixelCNN):
+    """``p(x | z)``: a gated PixelCNN whose gates all see a feature map computed from z.
+
+    The VAE's convolutional decoder turns z into a map of shape (H, W, ``map_channels``)
+    (H and W divisible by 4), which every block adds inside its gates pixel by pixel
+    (van den Oord et al., 2016b, eq. 5). Call it on ``{"image": x, "z": z}``; sample
+    with ``sample(n, z=z)``. The map depends on z only, so the model stays causal in x.
+    """
+
+    condition_names = ("z",)
+
+    def __init__(
+        self, image_shape=(28, 28, 1), latent_dim=16, hidden_units=(), map_channels=16, activation="relu", **kwargs
+    ):
+        height, width, _ = check_image_shape(image_shape)
+        if height % 4 or width % 4:
+            raise ValueError(
+                f"the map from z is upsampled twice by 2, so height and width must be divisible by 4; "
+                f"got image_shape={tuple(image_shape)}."
+            )
+        # read by make_condition_network, which GatedPixelCNN.__init__ calls before creating the weights
+        self.latent_dim, self.map_channels = int(latent_dim), int(map_channels)
+        self.hidden_units, self.activation = tuple(int(u) for u in hidden_units), activation
+        super().__init__(image_shape, **kwargs)
+
+    @property
+    def rows_above(self):
+        return None  # the map from z covers the whole image, so the sampler runs on all rows
+
+    def make_condition_network(self):
+        height, width, _ = self.image_shape
+        return _conv_decoder(self.hidden_units, (height, width, self.map_channels), self.activation)
+
+    def blank_conditions(self):
+        return {"z": np.zeros((1, self.latent_dim), "float32")}
+
+    def condition_input(self, conditions):
+        return self.condition_network(ops.cast(conditions["z"], "float32"))
+
+    def _check_conditions(self, conditions, n):
+        arrays = super()._check_conditions(conditions, n)
+        z = arrays["z"]
+        if z.shape != (n, self.latent_dim) or not np.issubdtype(z.dtype, np.number) or not np.isfinite(z).all():
+            raise ValueError(f"z must hold finite latent codes of shape ({n}, {self.latent_dim}), got shape {z.shape}.")
+        arrays["z"] = z.astype("float32")
+        return arrays
+
+    def get_config(self):
+        config = super().get_config()
+        del config["num_classes"]
+        return {
+            **config,
+            "latent_dim": self.latent_dim,
+            "hidden_units": list(self.hidden_units),
+            "map_channels": self.map_channels,
+            "activation": self.activation,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class PixelVAE(LatentVariableModel):
+    """Gaussian encoder q(z|x), standard normal prior p(z), autoregressive decoder p(x|z).
+
+    The decoder factorises over pixels, ``p(x|z) = prod_i p(x_i | x_<i, z)``
+    (Gulrajani et al., 2017, eq. 2), so the ELBO's reconstruction term is exact given z,
+    and small details no longer have to pass through z.
+
+    Args:
+        image_shape: (H, W, C) of the binary images; H and W divisible by 4.
+        latent_dim: size of z.
+        hidden_units: dense layers of the encoder and of the decoder's map from z.
+        map_channels: feature maps of the decoder's map from z.
+        filters, num_layers, kernel_size, input_kernel_size: the decoder's gated
+            PixelCNN (see :class:`GatedPixelCNN`); a few layers suffice.
+        activation: activation of the encoder and of the map from z.
+        seed: seed of the reparameterised sampling during training.
+
+    ``model(x)`` is the decoder's Bernoulli logits (B, H, W, C) given one z ~ q(z|x)
+    and the pixels of x before each one; ``log_prob`` is the ELBO or, with
+    ``num_samples=k``, the importance-weighted bound.
+    """
+
+    encoder_params = VAE.encoder_params
+    encode = VAE.encode
+
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        latent_dim=16,
+        hidden_units=(256,),
+        map_channels=16,
+        filters=32,
+        num_layers=2,
+        kernel_size=3,
+        input_kernel_size=5,
+        activation="relu",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, data_type="binary", **kwargs)
+        self.latent_dim = int(latent_dim)
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.activation, self.seed = activation, seed
+        self.encoder = _conv_encoder(self.hidden_units, self.latent_dim, activation)
+        self.decoder = LatentConditionedPixelCNN(
+            self.image_shape,
+            latent_dim=self.latent_dim,
+            hidden_units=self.hidden_units,
+            map_channels=map_channels,
+            activation=activation,
+            filters=filters,
+            num_layers=num_layers,
+            kernel_size=kernel_size,
+            input_kernel_size=input_kernel_size,
+            name="decoder",
+        )
+        self.sampler = GaussianSample(seed=seed, name="reparameterise")
+        self.create_weights()
+
+    def reconstruct(self, x, training=False, seed_generator=None):
+        mean, log_var = self.encoder_params(x)
+        z = self.sampler([mean, log_var], seed_generator=seed_generator)
+        return self.decoder({"image": x, "z": z}, training=training), kg_ops.gaussian_kl(mean, log_var)
+
+    def log_importance_weights(self, x, num_samples, seed_generator):
+        """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x) (Burda et al., 2016, eq. 8)."""
+        mean, log_var = self.encoder_params(x)
+        z = self.sampler([mean, log_var], num_samples=num_samples, seed_generator=seed_generator)
+        x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
+        logits = self.decoder({"image": x_repeated, "z": ops.reshape(z, (-1, self.latent_dim))})
+        log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
+        log_prior = kg_ops.standard_normal_log_prob(z)
+        log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
+        return log_likelihood + log_prior - log_posterior
+
+    def log_prob(self, x, num_samples=None, *, batch_size=None, seed=None):
+        # every importance sample runs the PixelCNN on a whole image: smaller batches than the VAE's
+        if batch_size is None and isinstance(num_samples, (int, np.integer)) and num_samples >= 1:
+            batch_size = max(1, 1024 // int(num_samples))
+        return super().log_prob(x, num_samples, batch_size=batch_size, seed=seed)
+
+    def sample(self, n, seed=None, *, z=None, batch_size=64):
+        """``n`` binary images: z ~ N(0, I) (or the given codes, shape (n, latent_dim)), then x ~ p(x|z).
+
+        The pixels are drawn by the decoder's compiled autoregressive sampler; the same
+        ``seed`` with other codes z draws the pixels with the same uniform noise.
+        """
+        if int(n) != n or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}.")
+        if seed is None:
+            seed = np.random.randint(0, 2**31 - 1)
+        if z is None:
+            z = np.random.default_rng((seed, 1)).standard_normal((int(n), self.latent_dim)).astype("float32")
+        return self.decoder.sample(n, seed=seed, z=z, batch_size=batch_size)
+
+    def get_config(self):
+        decoder = self.decoder
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "hidden_units": list(self.hidden_units),
+            "map_channels": decoder.map_channels,
+            "filters": decoder.filters,
+            "num_layers": decoder.num_layers,
+            "kernel_size": decoder.kernel_size,
+            "input_kernel_size": decoder.input_kernel_size,
+            "activation": self.activation,
+            "seed": self.seed,
+        }
