@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from conftest import random_binary_images
 
+from keras_gen import attention_plots
 from keras_gen.models import DRAW
 
 SHAPE = (10, 12, 1)  # small and not square
@@ -53,6 +54,8 @@ def test_log_prob_is_minus_reconstruction_and_summed_kl(models, x, attention):
     reconstruction, kl = numpy_terms(x, trace)
     terms = model.elbo_terms(x, seed=3)  # the same seed draws the same z_1..z_T
     np.testing.assert_allclose(terms["kl"], kl, rtol=1e-4)
+    np.testing.assert_allclose(trace["kl"][:, -1], kl, rtol=1e-4)  # the running sum ends at the KL
+    assert (np.diff(trace["kl"], axis=1) >= 0).all()
     np.testing.assert_allclose(terms["reconstruction"], -reconstruction, rtol=1e-4)
     np.testing.assert_allclose(model.log_prob(x, seed=3), -(reconstruction + kl), rtol=1e-4)
     assert trace["canvases"].shape == (8, T) + SHAPE
@@ -162,3 +165,23 @@ def test_bad_images_raise(models, x, rng):
         model.fit(2 * x, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="n must be a positive integer"):
         model.sample(0)
+
+
+def test_window_boxes_are_drawn_where_the_window_looks():
+    window = np.array([4.0, 3.0, 1.5, 1.0, 1.0])  # centre (4, 3), stride 1.5
+    np.testing.assert_allclose(attention_plots.window_box(window, 2), (2.5, 1.5, 5.5, 4.5))
+    frame = attention_plots.draw_box(np.zeros((20, 24, 3)), (2.5, 1.5, 5.5, 4.5), (1.0, 0.0, 0.0), scale=2)
+    rows, cols = np.nonzero(frame[..., 0])
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (4, 10, 6, 12)
+    assert frame[5:10, 7:12].sum() == 0  # only the outline
+    far = attention_plots.draw_box(np.zeros((20, 24, 3)), (-40.0, -40.0, -30.0, -30.0), (1.0, 0.0, 0.0), scale=2)
+    assert far.sum() == 0
+
+
+def test_attention_frames_have_one_frame_per_step(models):
+    trace = models[True].generation_trace(5, seed=0)
+    frames = attention_plots.attention_frames(trace["canvases"], [(trace["write_window"], 3)], scale=2, ncols=5)
+    assert frames.shape == (T, 2 * SHAPE[0] + 2, 5 * (2 * SHAPE[1] + 1) + 1, 3)
+    assert 0.0 <= frames.min() and frames.max() <= 1.0
+    with pytest.raises(ValueError, match="window must have shape"):
+        attention_plots.attention_frames(trace["canvases"], [(trace["write_window"][:2], 3)])

@@ -120,6 +120,7 @@ class DRAW(LatentVariableModel):
         if with_encoder:
             record.update(h_enc=batched(self.initial_h_enc), cell_enc=zeros(self.enc_units))
             record.update(mean=zeros(self.z_dim), log_var=zeros(self.z_dim), z=zeros(self.z_dim))
+            record.update(kl=ops.zeros((batch_size,)), log_ratio=ops.zeros((batch_size,)))
             if self.attention:
                 record["read_window"] = zeros(5)
         return record
@@ -134,8 +135,13 @@ class DRAW(LatentVariableModel):
         new["canvas"] = record["canvas"] + update
         return new
 
-    def _infer(self, x, seed_generator=None, training=False):
-        """Run eq. 3–8 for T steps as one traced loop; every record stacked, shape (T, B, ...)."""
+    def _infer(self, x, seed_generator=None, training=False, keep_steps=False):
+        """Run eq. 3–8 for T steps as one traced loop (``keras.ops.scan``).
+
+        Returns the record after step T, whose ``kl`` and ``log_ratio`` are sums over the
+        steps of ``KL(Q(Z_t) || P)`` and ``log p(z_t) - log Q(z_t | h^enc_t)``; with
+        ``keep_steps`` also the record of every step, stacked as (T, B, ...).
+        """
         x = ops.cast(x, "float32")
         batch_size = ops.shape(x)[0]
         seed_generator = self.seed_generator if seed_generator is None else seed_generator
@@ -155,10 +161,15 @@ class DRAW(LatentVariableModel):
             mean, log_var = ops.split(self.posterior(h_enc), 2, axis=-1)
             z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterised sample of Q(Z_t | h^enc_t)
             new.update(h_enc=h_enc, cell_enc=cell_enc, mean=mean, log_var=log_var, z=z)
+            new["kl"] = record["kl"] + kg_ops.gaussian_kl(mean, log_var)
+            new["log_ratio"] = record["log_ratio"] + (
+                kg_ops.standard_normal_log_prob(z) - kg_ops.diagonal_gaussian_log_prob(z, mean, log_var)
+            )
             new.update(self._decode_step(record, z, training))
-            return new, new
+            return new, (new if keep_steps else None)
 
-        return ops.scan(step, self._initial_record(batch_size, with_encoder=True), noise)[1]
+        final, steps = ops.scan(step, self._initial_record(batch_size, with_encoder=True), noise)
+        return (final, steps) if keep_steps else final
 
     def _generate(self, z):
         """eq. 13–16: the decoder alone, fed codes z of shape (T, B, z_dim); records stacked (T, B, ...)."""
@@ -171,8 +182,8 @@ class DRAW(LatentVariableModel):
 
     def reconstruct(self, x, training=False, seed_generator=None):
         """The final canvas c_T (Bernoulli logits) and the KL summed over the T steps (eq. 10–11)."""
-        steps = self._infer(x, seed_generator, training)
-        return steps["canvas"][-1], ops.sum(kg_ops.gaussian_kl(steps["mean"], steps["log_var"]), axis=0)
+        final = self._infer(x, seed_generator, training)
+        return final["canvas"], final["kl"]
 
     def log_importance_weights(self, x, num_samples, seed_generator):
         """``log D(x | c_T) + sum_t [log p(z_t) - log Q(z_t | h^enc_t)]`` for k runs per image.
@@ -181,11 +192,8 @@ class DRAW(LatentVariableModel):
         the LSTM states, so a run's weight is its likelihood times the step-wise ratios.
         """
         x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
-        steps = self._infer(x_repeated, seed_generator)
-        log_ratios = kg_ops.standard_normal_log_prob(steps["z"]) - kg_ops.diagonal_gaussian_log_prob(
-            steps["z"], steps["mean"], steps["log_var"]
-        )
-        log_weights = self.reconstruction_log_prob(x_repeated, steps["canvas"][-1]) + ops.sum(log_ratios, axis=0)
+        final = self._infer(x_repeated, seed_generator)
+        log_weights = self.reconstruction_log_prob(x_repeated, final["canvas"]) + final["log_ratio"]
         return ops.reshape(log_weights, (-1, num_samples))
 
     @staticmethod
@@ -199,14 +207,16 @@ class DRAW(LatentVariableModel):
         """Every step of reconstructing x, as NumPy arrays with the step axis second.
 
         Returns ``canvases`` (B, T, H, W, C), the Bernoulli means ``sigmoid(c_t)``;
-        ``mean``, ``log_var`` and ``z`` (B, T, z_dim) of each step's posterior; and with
+        ``mean``, ``log_var`` and ``z`` (B, T, z_dim) of each step's posterior; ``kl`` (B, T),
+        the KL of steps 1..t from the prior, a running sum that ends at the model's KL; and with
         attention ``read_window``, ``write_window`` (B, T, 5): centre x, centre y, stride,
         variance and intensity in pixels (``keras_gen.layers.attention.WINDOW_FIELDS``).
         """
         x = self.check_images(x)
-        keys = ("mean", "log_var", "z", "read_window", "write_window")
+        keys = ("mean", "log_var", "z", "kl", "read_window", "write_window")
         return self.run_compiled(
-            "reconstruction_trace", lambda inputs, seeds: self._trace(self._infer(inputs["x"], seeds), keys),
+            "reconstruction_trace",
+            lambda inputs, seeds: self._trace(self._infer(inputs["x"], seeds, keep_steps=True)[1], keys),
             {"x": x}, batch_size=batch_size, seed=seed,
         )
 
