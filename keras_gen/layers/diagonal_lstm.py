@@ -18,7 +18,7 @@ which sees only rows above i. Together the two directions see the whole past.
 import keras
 from keras import ops
 
-from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, lstm_update
+from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
 from keras_gen.ops import skew, unskew
 
 
@@ -54,8 +54,7 @@ class DiagonalLSTM(SpatialLSTM):
         def step(state, column):
             h_prev, c_prev = state
             # 2×1 convolution down the previous column: rows i-1 and i (above and left in the image)
-            above_and_left = ops.pad(h_prev, ((0, 0), (1, 0), (0, 0)))
-            pre = column + ops.conv(above_and_left, kernel, padding="valid")
+            pre = column + line_convolution(h_prev, kernel, -1)
             h, c = lstm_update(pre, c_prev, self.color_channels)
             return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
 

@@ -11,7 +11,7 @@ of the row above, and by recursion a triangle of the rows above it, which widens
 import keras
 from keras import ops
 
-from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, lstm_update
+from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -50,7 +50,7 @@ class RowLSTM(SpatialLSTM):
 
         def step(state, row):
             h_prev, c_prev = state
-            pre = row + ops.conv(h_prev, kernel, padding="same")
+            pre = row + line_convolution(h_prev, kernel, -(self.kernel_size // 2))
             h, c = lstm_update(pre, c_prev, self.color_channels)
             return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
 

@@ -42,6 +42,21 @@ def lstm_update(pre_activations, c_prev, color_channels):
     return ops.reshape(h, (-1, length, units)), ops.reshape(c, (-1, length, units))
 
 
+def line_convolution(h, kernel, first_offset):
+    """A 1-D convolution along axis 1 of ``h`` (B, N, h) with the (taps, h, 4h) ``kernel``.
+
+    ``out[:, n] = sum_t h[:, n + first_offset + t] @ kernel[t]``, with zeros outside the
+    line. Computed as one matrix product of the shifted copies of ``h``, which is much
+    faster inside a loop than a convolution op on such small maps.
+    """
+    taps, length = kernel.shape[0], h.shape[1]
+    before, after = max(0, -first_offset), max(0, first_offset + taps - 1)
+    padded = ops.pad(h, ((0, 0), (before, after), (0, 0)))
+    start = before + first_offset
+    shifted = [padded[:, start + t : start + t + length] for t in range(taps)]
+    return ops.matmul(ops.concatenate(shifted, axis=-1), ops.reshape(kernel, (-1, kernel.shape[-1])))
+
+
 class SpatialLSTM(keras.layers.Layer):
     """Base of the Row and Diagonal LSTMs: the masked input-to-state map and the gates.
 
