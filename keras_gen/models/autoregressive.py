@@ -179,9 +179,9 @@ class AutoregressiveModel(GenerativeModel):
         """One traced loop over the sampling steps from row ``inputs["first_row"]`` on.
 
         At step t the network sees the canvas so far (or the window of rows and
-        columns that the current pixel can depend on), every position is drawn from
-        its parameters with its own fixed uniform noise, and only the positions of
-        step t are kept.
+        columns that the current pixel can depend on); the current pixel is drawn
+        from its parameters with its own fixed uniform noise, and only the
+        sub-pixels of step t are written.
         """
         inputs = dict(inputs)
         noise = inputs.pop("noise")
@@ -194,19 +194,20 @@ class AutoregressiveModel(GenerativeModel):
         columns = width if around is None else min(width, 2 * around + 1)
         order = ops.convert_to_tensor(self.sampling_order()[None], dtype="int32")
 
-        def crop(tensor, top, left):
-            return ops.slice(tensor, [0, top, left, 0], [ops.shape(tensor)[0], rows, columns, tensor.shape[-1]])
+        def at(tensor, row, column):
+            """``tensor[:, row:row + 1, column:column + 1]`` for tensor indices."""
+            pixel = ops.take(ops.take(tensor, row, axis=1), column, axis=1)
+            return ops.expand_dims(ops.expand_dims(pixel, 1), 1)
 
         def step(t, canvas):
             row, column = (t // steps_per_pixel) // width, (t // steps_per_pixel) % width
             top = ops.clip(row - (rows - 1), 0, height - rows)
             left = ops.clip(column - (around or 0), 0, width - columns)
-            params = self(self.join_inputs(crop(canvas, top, left), conditions), training=False)
-            drawn = self.head.sample(params, crop(noise, top, left))
-            here = ops.cast(ops.equal(crop(order, top, left), t), canvas.dtype)
-            value = ops.sum(drawn * here, axis=(1, 2), keepdims=True)
+            window = ops.slice(canvas, [0, top, left, 0], [ops.shape(canvas)[0], rows, columns, channels])
+            params = self(self.join_inputs(window, conditions), training=False)
+            drawn = self.head.sample(at(params, row - top, column - left), at(noise, row, column))
             at_step = ops.cast(ops.equal(order, t), canvas.dtype)
-            return canvas + at_step * (value - canvas)
+            return canvas + at_step * (drawn - canvas)
 
         steps_per_row = width * steps_per_pixel
         return ops.fori_loop(first_row * steps_per_row, height * steps_per_row, step, canvas)
