@@ -24,11 +24,14 @@ import keras
 import numpy as np
 
 from keras_gen.datasets import load_mnist
-from keras_gen.models import PixelCNN
+from keras_gen.models import PixelCNN, PixelRNN
 
 MODELS = {
     # the model of the PixelCNN chapter's cpu profile
     "pixelcnn": lambda: PixelCNN(image_shape=(28, 28, 1), filters=32, num_layers=5),
+    # the models of the PixelRNN chapters' cpu profile (2 layers, h = 16)
+    "row_lstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="row_lstm", num_layers=2, units=16),
+    "diagonal_bilstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="diagonal_bilstm", num_layers=2, units=16),
 }
 
 
