@@ -12,12 +12,15 @@ The Diagonal BiLSTM adds a second Diagonal LSTM that sweeps from the top right: 
 runs on the left-right mirrored map. Its state (i, j) sees the pixels to the right
 of j in row i, which come later in raster order, so its output is shifted down by
 one row before it is added to the first: row i then receives the state of row i-1,
-which sees only rows above i. Together the two directions see the whole past.
+which sees only rows above i. Together the two directions see the whole past but one
+pixel: the last pixel of the row above, which no feature of that row contains, reaches
+(i, j) only through the first layer's mask-A features of row i, from near the right edge.
 """
 
 import keras
 from keras import ops
 
+from keras_gen.layers.gated_pixelcnn import shift_down
 from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
 from keras_gen.ops import skew, unskew
 
@@ -61,11 +64,6 @@ class DiagonalLSTM(SpatialLSTM):
         zeros = ops.zeros_like(columns[0, :, :, : self.units])
         _, (hidden, _) = ops.scan(step, (zeros, zeros), columns)
         return unskew(ops.transpose(hidden, (1, 2, 0, 3)), width=width)
-
-
-def shift_down(x):
-    """Move a (B, H, W, C) map one row down, filling the top row with zeros."""
-    return ops.pad(x, ((0, 0), (1, 0), (0, 0), (0, 0)))[:, :-1]
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

@@ -5,7 +5,7 @@ input-to-state part is a k×1 convolution along the row (masked, mask B) compute
 all rows before the loop; the state-to-state part is a k×1 convolution of the
 previous row's hidden state. Hidden state (i, j) thus sees the states (i-1, j-1..j+1)
 of the row above, and by recursion a triangle of the rows above it, which widens by
-(k - 1) / 2 pixels per row: the far corners of the rows above stay out of reach.
+(k - 1) / 2 pixels per row: the far ends of the rows just above stay out of reach.
 """
 
 import keras

@@ -95,15 +95,12 @@ class SpatialLSTM(keras.layers.Layer):
             else layers.Conv2D(GATES * self.units, 1, use_bias=False, name="condition_to_state")
         )
 
-    def check_input_shape(self, input_shape):
+    def build(self, input_shape):
         if len(input_shape) != 4 or None in tuple(input_shape[1:]):
             raise ValueError(
                 f"{type(self).__name__} expects feature maps of shape (batch, height, width, channels) "
                 f"with known height, width and channels, got shape {tuple(input_shape)}."
             )
-
-    def build(self, input_shape):
-        self.check_input_shape(input_shape)
         self.input_to_state.build(input_shape)
         if self.condition_to_state is not None:
             self.condition_to_state.build(tuple(input_shape[:3]) + (self.condition_channels,))
