@@ -28,9 +28,11 @@ def model():
 def test_decoder_is_causal_given_z_and_z_matters(model, rng):
     x = random_binary_images(rng, 2, (4, 4, 1))
     z = rng.normal(size=(2, 1)).astype("float32")
-    assert_causal(model.decoder, x, {"z": z})
-    logits = keras.ops.convert_to_numpy(model.decoder({"image": x, "z": z}))
-    other = keras.ops.convert_to_numpy(model.decoder({"image": x, "z": z + 1.0}))
+    maps = model.latent_maps(z)
+    assert maps.shape == (2, 4, 4, 4)
+    assert_causal(model.decoder, x, {"map": maps})
+    logits = keras.ops.convert_to_numpy(model.decoder_logits(x, z))
+    other = keras.ops.convert_to_numpy(model.decoder_logits(x, z + 1.0))
     assert np.all(logits[:, 0, 0] != other[:, 0, 0])  # the first pixel sees z alone
     assert np.mean(logits != other) > 0.8
 
@@ -44,8 +46,9 @@ def test_bounds_against_integration_over_z(model, rng):
     x = random_binary_images(rng, 2, (4, 4, 1), p=0.5)
     grid = np.linspace(-9.0, 9.0, 1800, dtype="float32")
     step = grid[1] - grid[0]
+    maps = model.latent_maps(grid[:, None])
     log_likelihood = np.stack([
-        model.decoder.log_prob(np.repeat(image[None], len(grid), 0), z=grid[:, None], batch_size=900) for image in x
+        model.decoder.log_prob(np.repeat(image[None], len(grid), 0), map=maps, batch_size=900) for image in x
     ])  # log p(x | z) on the grid, (2, 1800)
     log_px = logsumexp(log_likelihood + norm.logpdf(grid), axis=1) + np.log(step)
 
@@ -70,13 +73,16 @@ def test_bounds_against_integration_over_z(model, rng):
 def test_sampling_uses_the_shared_autoregressive_sampler(model, rng):
     z = rng.normal(size=(2, 1)).astype("float32")
     samples = model.sample(2, seed=5, z=z)
-    expected = reference_sample(model.decoder, model.decoder.sampling_noise(2, 5), conditions={"z": z})
+    conditions = {"map": model.latent_maps(z)}
+    expected = reference_sample(model.decoder, model.decoder.sampling_noise(2, 5), conditions=conditions)
     np.testing.assert_array_equal(samples, expected)
     prior = model.sample(2, seed=6)
     assert prior.shape == (2, 4, 4, 1) and set(np.unique(prior)) <= {0.0, 1.0}
     np.testing.assert_array_equal(prior, model.sample(2, seed=6))
-    with pytest.raises(ValueError, match=r"shape \(3, 1\)"):
+    with pytest.raises(ValueError, match=r"shape \(N, 1\)"):
         model.sample(3, seed=1, z=np.zeros((3, 5)))
+    with pytest.raises(ValueError, match=r"one entry per image \(3\)"):
+        model.sample(3, seed=1, z=np.zeros((2, 1)))
     with pytest.raises(ValueError, match="n must be a positive integer"):
         model.sample(0)
 
@@ -95,9 +101,9 @@ def test_training_then_save_load_round_trip(tmp_path, rng):
     model.save(path)
     restored = keras.saving.load_model(path)
     assert isinstance(restored, PixelVAE) and restored.get_config() == model.get_config()
-    inputs = {"image": x[:2], "z": rng.normal(size=(2, 1)).astype("float32")}
+    z = rng.normal(size=(2, 1)).astype("float32")
     for before, after in ((model.encoder_params(x[:2]), restored.encoder_params(x[:2])),
-                          ([model.decoder(inputs)], [restored.decoder(inputs)])):
+                          ([model.decoder_logits(x[:2], z)], [restored.decoder_logits(x[:2], z)])):
         for a, b in zip(before, after):
             np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 

@@ -74,7 +74,6 @@ class GatedPixelCNN(AutoregressiveModel):
         ]
         self.output_hidden = layers.Conv2D(self.filters, 1, activation="relu", name="output_hidden")
         self.output_conv = layers.Conv2D(self.head.num_outputs(channels), 1, name="output_conv")
-        self.condition_network = self.make_condition_network()
         self.create_weights()
 
     @property
@@ -94,10 +93,6 @@ class GatedPixelCNN(AutoregressiveModel):
     def columns_around(self):
         return self.reach + 1
 
-    def make_condition_network(self):
-        """Layers that turn the conditions into the blocks' condition h (none for a one-hot label)."""
-        return None
-
     def blank_conditions(self):
         """Conditions for one blank image, used to create the weights."""
         return {"label": np.zeros((1,), "int32")} if self.num_classes else {}
@@ -112,12 +107,12 @@ class GatedPixelCNN(AutoregressiveModel):
             return None
         return ops.one_hot(ops.cast(conditions["label"], "int32"), self.num_classes)
 
-    def stacks(self, x, conditions):
-        """The vertical and horizontal stacks' last feature maps for the raw image ``x``."""
+    def stacks(self, x, conditions, depth=None):
+        """The vertical and horizontal stacks' feature maps after the first ``depth`` blocks (all by default)."""
         h = self.condition_input(conditions)
         extra = [] if h is None else [h]
         vertical = horizontal = self.scale_image(x)
-        for block in self.blocks:
+        for block in self.blocks[:depth]:
             vertical, horizontal = block([vertical, horizontal] + extra)
         return vertical, horizontal
 

@@ -9,82 +9,63 @@ from keras_gen.layers import GaussianSample
 from keras_gen.models.base import LatentVariableModel
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 from keras_gen.models.vae import VAE, _conv_decoder, _conv_encoder
-from keras_gen.validation import check_image_shape
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class LatentConditionedPixelCNN(GatedPixelCNN):
-    """``p(x | z)``: a gated PixelCNN whose gates all see a feature map computed from z.
+class MapConditionedPixelCNN(GatedPixelCNN):
+    """``p(x | s)``: a gated PixelCNN whose gates all see a feature map s of the image's height and width.
 
-    The VAE's convolutional decoder turns z into a map of shape (H, W, ``map_channels``)
-    (H and W divisible by 4), which every block adds inside its gates pixel by pixel
-    (van den Oord et al., 2016b, eq. 5). Call it on ``{"image": x, "z": z}``; sample
-    with ``sample(n, z=z)``. The map depends on z only, so the model stays causal in x.
+    Every block adds ``V * s`` (a 1×1 convolution) inside both gates, pixel by pixel
+    (van den Oord et al., 2016b, eq. 5). Call it on ``{"image": x, "map": s}`` with s
+    of shape (B, H, W, ``map_channels``); sample with ``sample(n, map=s)``. The map does
+    not depend on x, so the model stays causal in x.
     """
 
-    condition_names = ("z",)
+    condition_names = ("map",)
 
-    def __init__(
-        self, image_shape=(28, 28, 1), latent_dim=16, hidden_units=(), map_channels=16, activation="relu", **kwargs
-    ):
-        height, width, _ = check_image_shape(image_shape)
-        if height % 4 or width % 4:
-            raise ValueError(
-                f"the map from z is upsampled twice by 2, so height and width must be divisible by 4; "
-                f"got image_shape={tuple(image_shape)}."
-            )
-        # read by make_condition_network, which GatedPixelCNN.__init__ calls before creating the weights
-        self.latent_dim, self.map_channels = int(latent_dim), int(map_channels)
-        self.hidden_units, self.activation = tuple(int(u) for u in hidden_units), activation
+    def __init__(self, image_shape=(28, 28, 1), map_channels=16, **kwargs):
+        # blank_conditions needs it while GatedPixelCNN.__init__ creates the weights
+        self.map_channels = int(map_channels)
         super().__init__(image_shape, **kwargs)
 
     @property
     def rows_above(self):
-        return None  # the map from z covers the whole image, so the sampler runs on all rows
-
-    def make_condition_network(self):
-        height, width, _ = self.image_shape
-        return _conv_decoder(self.hidden_units, (height, width, self.map_channels), self.activation)
+        return None  # the sampler crops the image but not the conditions, so it runs on the whole image
 
     def blank_conditions(self):
-        return {"z": np.zeros((1, self.latent_dim), "float32")}
+        return {"map": np.zeros((1,) + self.image_shape[:2] + (self.map_channels,), "float32")}
 
     def condition_input(self, conditions):
-        return self.condition_network(ops.cast(conditions["z"], "float32"))
+        return ops.cast(conditions["map"], "float32")
 
     def _check_conditions(self, conditions, n):
         arrays = super()._check_conditions(conditions, n)
-        z = arrays["z"]
-        if z.shape != (n, self.latent_dim) or not np.issubdtype(z.dtype, np.number) or not np.isfinite(z).all():
-            raise ValueError(f"z must hold finite latent codes of shape ({n}, {self.latent_dim}), got shape {z.shape}.")
-        arrays["z"] = z.astype("float32")
+        expected = (n,) + self.image_shape[:2] + (self.map_channels,)
+        if arrays["map"].shape != expected or not np.isfinite(arrays["map"]).all():
+            raise ValueError(f"map must hold finite values of shape {expected}, got shape {arrays['map'].shape}.")
+        arrays["map"] = arrays["map"].astype("float32")
         return arrays
 
     def get_config(self):
         config = super().get_config()
         del config["num_classes"]
-        return {
-            **config,
-            "latent_dim": self.latent_dim,
-            "hidden_units": list(self.hidden_units),
-            "map_channels": self.map_channels,
-            "activation": self.activation,
-        }
+        return {**config, "map_channels": self.map_channels}
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class PixelVAE(LatentVariableModel):
     """Gaussian encoder q(z|x), standard normal prior p(z), autoregressive decoder p(x|z).
 
-    The decoder factorises over pixels, ``p(x|z) = prod_i p(x_i | x_<i, z)``
-    (Gulrajani et al., 2017, eq. 2), so the ELBO's reconstruction term is exact given z,
-    and small details no longer have to pass through z.
+    The decoder factorises over pixels, ``p(x|z) = prod_i p(x_i | x_<i, z)``: the VAE's
+    convolutional decoder turns z into a map s of the image's size, and a small
+    :class:`MapConditionedPixelCNN` reads it in every gate. The ELBO's reconstruction
+    term is exact given z, and small details no longer have to pass through z.
 
     Args:
         image_shape: (H, W, C) of the binary images; H and W divisible by 4.
         latent_dim: size of z.
-        hidden_units: dense layers of the encoder and of the decoder's map from z.
-        map_channels: feature maps of the decoder's map from z.
+        hidden_units: dense layers of the encoder and of the map from z.
+        map_channels: feature maps of the map from z.
         filters, num_layers, kernel_size, input_kernel_size: the decoder's gated
             PixelCNN (see :class:`GatedPixelCNN`); a few layers suffice.
         activation: activation of the encoder and of the map from z.
@@ -116,35 +97,43 @@ class PixelVAE(LatentVariableModel):
         self.latent_dim = int(latent_dim)
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
-        self.hidden_units = tuple(int(u) for u in hidden_units)
+        height, width, _ = self.image_shape
+        if height % 4 or width % 4:
+            raise ValueError(
+                f"the map from z is upsampled twice by 2, so height and width must be divisible by 4; "
+                f"got image_shape={self.image_shape}."
+            )
+        self.hidden_units, self.map_channels = tuple(int(u) for u in hidden_units), int(map_channels)
         self.activation, self.seed = activation, seed
         self.encoder = _conv_encoder(self.hidden_units, self.latent_dim, activation)
-        self.decoder = LatentConditionedPixelCNN(
+        self.latent_map = _conv_decoder(self.hidden_units, (height, width, self.map_channels), activation)
+        self.decoder = MapConditionedPixelCNN(
             self.image_shape,
-            latent_dim=self.latent_dim,
-            hidden_units=self.hidden_units,
-            map_channels=map_channels,
-            activation=activation,
+            map_channels=self.map_channels,
             filters=filters,
             num_layers=num_layers,
             kernel_size=kernel_size,
             input_kernel_size=input_kernel_size,
-            name="decoder",
+            name="pixelcnn",
         )
         self.sampler = GaussianSample(seed=seed, name="reparameterise")
         self.create_weights()
 
+    def decoder_logits(self, x, z):
+        """Bernoulli logits of p(x_i | x_<i, z) at every pixel: the map from z, then the PixelCNN."""
+        return self.decoder({"image": x, "map": self.latent_map(z)})
+
     def reconstruct(self, x, training=False, seed_generator=None):
         mean, log_var = self.encoder_params(x)
         z = self.sampler([mean, log_var], seed_generator=seed_generator)
-        return self.decoder({"image": x, "z": z}, training=training), kg_ops.gaussian_kl(mean, log_var)
+        return self.decoder_logits(x, z), kg_ops.gaussian_kl(mean, log_var)
 
     def log_importance_weights(self, x, num_samples, seed_generator):
         """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x) (Burda et al., 2016, eq. 8)."""
         mean, log_var = self.encoder_params(x)
         z = self.sampler([mean, log_var], num_samples=num_samples, seed_generator=seed_generator)
         x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
-        logits = self.decoder({"image": x_repeated, "z": ops.reshape(z, (-1, self.latent_dim))})
+        logits = self.decoder_logits(x_repeated, ops.reshape(z, (-1, self.latent_dim)))
         log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
         log_prior = kg_ops.standard_normal_log_prob(z)
         log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
@@ -156,11 +145,21 @@ class PixelVAE(LatentVariableModel):
             batch_size = max(1, 1024 // int(num_samples))
         return super().log_prob(x, num_samples, batch_size=batch_size, seed=seed)
 
+    def latent_maps(self, z, *, batch_size=256):
+        """The decoder's condition maps s = m(z) for codes z of shape (N, latent_dim), as NumPy."""
+        z = np.asarray(z, dtype="float32")
+        if z.ndim != 2 or z.shape[1] != self.latent_dim or not np.isfinite(z).all():
+            raise ValueError(f"z must hold finite latent codes of shape (N, {self.latent_dim}), got shape {z.shape}.")
+        return self.run_compiled(
+            "latent_map", lambda inputs, _: self.latent_map(inputs["z"]), {"z": z}, batch_size=batch_size
+        )
+
     def sample(self, n, seed=None, *, z=None, batch_size=64):
         """``n`` binary images: z ~ N(0, I) (or the given codes, shape (n, latent_dim)), then x ~ p(x|z).
 
-        The pixels are drawn by the decoder's compiled autoregressive sampler; the same
-        ``seed`` with other codes z draws the pixels with the same uniform noise.
+        The map from z is computed once; the pixels are then drawn by the decoder's
+        compiled autoregressive sampler, so the same ``seed`` with other codes z draws
+        the pixels with the same uniform noise.
         """
         if int(n) != n or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}.")
@@ -168,7 +167,7 @@ class PixelVAE(LatentVariableModel):
             seed = np.random.randint(0, 2**31 - 1)
         if z is None:
             z = np.random.default_rng((seed, 1)).standard_normal((int(n), self.latent_dim)).astype("float32")
-        return self.decoder.sample(n, seed=seed, z=z, batch_size=batch_size)
+        return self.decoder.sample(n, seed=seed, map=self.latent_maps(z), batch_size=batch_size)
 
     def get_config(self):
         decoder = self.decoder
@@ -176,7 +175,7 @@ class PixelVAE(LatentVariableModel):
             **super().get_config(),
             "latent_dim": self.latent_dim,
             "hidden_units": list(self.hidden_units),
-            "map_channels": decoder.map_channels,
+            "map_channels": self.map_channels,
             "filters": decoder.filters,
             "num_layers": decoder.num_layers,
             "kernel_size": decoder.kernel_size,
