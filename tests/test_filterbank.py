@@ -10,6 +10,10 @@ from keras_gen.layers.attention import glimpse, spread
 from keras_gen.ops import gaussian_filterbank
 
 HEIGHT, WIDTH = 9, 13  # not square, so a swapped axis cannot pass
+SHAPE = (HEIGHT, WIDTH, 1)
+# the layer tests share batch 4, a 3×3 grid and 6 decoder units: on JAX every new shape
+# compiles its eager operations anew
+N, H_DEC = 3, 6
 
 
 def numpy_filterbank(center, stride, variance, n, size):
@@ -89,25 +93,24 @@ def test_filterbank_rejects_bad_sizes(bad):
 
 
 def test_window_follows_eq_21_to_24(rng):
-    n = 3
-    layer = AttentionWindow(n, (HEIGHT, WIDTH, 1))
-    h_dec = rng.normal(size=(5, 7)).astype("float32")
+    layer = AttentionWindow(N, SHAPE)
+    h_dec = rng.normal(size=(4, H_DEC)).astype("float32")
     window = ops.convert_to_numpy(layer(h_dec))
     kernel, bias = layer.linear.get_weights()
-    np.testing.assert_allclose(window, numpy_window(h_dec, kernel, bias, n, HEIGHT, WIDTH), rtol=1e-5)
-    assert layer.compute_output_shape((None, 7)) == (None, 5)
+    np.testing.assert_allclose(window, numpy_window(h_dec, kernel, bias, N, HEIGHT, WIDTH), rtol=1e-5)
+    assert layer.compute_output_shape((None, H_DEC)) == (None, 5)
 
 
 def test_glimpse_of_a_constant_image_is_constant(rng):
-    layer = AttentiveRead(4, (HEIGHT, WIDTH, 2))
-    h_dec = rng.normal(size=(3, 6)).astype("float32")
-    x = np.full((3, HEIGHT, WIDTH, 2), 0.7, "float32")
-    x_hat = np.full((3, HEIGHT, WIDTH, 2), -0.2, "float32")
+    layer = AttentiveRead(N, SHAPE)
+    h_dec = rng.normal(size=(4, H_DEC)).astype("float32")
+    x = np.full((4,) + SHAPE, 0.7, "float32")
+    x_hat = np.full((4,) + SHAPE, -0.2, "float32")
     out, window = layer([x, x_hat, h_dec])
     out, gamma = ops.convert_to_numpy(out), ops.convert_to_numpy(window)[:, 4:5]
-    assert out.shape == (3, 2 * 4 * 4 * 2)
-    np.testing.assert_allclose(out[:, :32], 0.7 * gamma * np.ones((3, 32)), rtol=1e-5)
-    np.testing.assert_allclose(out[:, 32:], -0.2 * gamma * np.ones((3, 32)), rtol=1e-5)
+    assert out.shape == (4, 2 * N * N)
+    np.testing.assert_allclose(out[:, : N * N], 0.7 * gamma * np.ones((4, N * N)), rtol=1e-5)
+    np.testing.assert_allclose(out[:, N * N :], -0.2 * gamma * np.ones((4, N * N)), rtol=1e-5)
 
 
 def test_read_with_one_filter_per_pixel_returns_the_image(rng):
@@ -140,15 +143,15 @@ def test_spread_is_the_transpose_of_glimpse(rng):
 
 def test_write_layer_is_the_adjoint_of_read_layer(rng):
     """With the same window, <read(x), w> = gamma^2 <x, write(w)> (read multiplies by gamma, write divides)."""
-    n, shape = 3, (HEIGHT, WIDTH, 1)
+    n, shape = N, SHAPE
     reader, writer = AttentiveRead(n, shape), AttentiveWrite(n, shape)
-    reader.build([None, None, (None, 6)])
-    writer.build((None, 6))
+    reader.build([None, None, (None, H_DEC)])
+    writer.build((None, H_DEC))
     writer.window.linear.set_weights(reader.window.linear.get_weights())
     patch = rng.normal(size=(n, n, 1)).astype("float32")
     kernel, _ = writer.patch.get_weights()
     writer.patch.set_weights([np.zeros_like(kernel), patch.reshape(-1)])  # w_t = patch for every h_dec
-    h_dec = rng.normal(size=(4, 6)).astype("float32")
+    h_dec = rng.normal(size=(4, H_DEC)).astype("float32")
     x = rng.normal(size=(4,) + shape).astype("float32")
     read, read_window = reader([x, np.zeros_like(x), h_dec])
     written, write_window = writer(h_dec)
@@ -162,24 +165,24 @@ def test_write_layer_is_the_adjoint_of_read_layer(rng):
 
 
 def test_layers_without_attention(rng):
-    shape = (HEIGHT, WIDTH, 1)
-    x, x_hat = rng.random((2,) + shape).astype("float32"), rng.random((2,) + shape).astype("float32")
-    out = ops.convert_to_numpy(FullRead()([x, x_hat, np.zeros((2, 3), "float32")]))
-    np.testing.assert_array_equal(out, np.concatenate([x.reshape(2, -1), x_hat.reshape(2, -1)], axis=1))
-    writer = FullWrite(shape)
-    update = ops.convert_to_numpy(writer(np.ones((2, 3), "float32")))
+    x, x_hat = rng.random((4,) + SHAPE).astype("float32"), rng.random((4,) + SHAPE).astype("float32")
+    h_dec = rng.normal(size=(4, H_DEC)).astype("float32")
+    out = ops.convert_to_numpy(FullRead()([x, x_hat, h_dec]))
+    np.testing.assert_array_equal(out, np.concatenate([x.reshape(4, -1), x_hat.reshape(4, -1)], axis=1))
+    writer = FullWrite(SHAPE)
+    update = ops.convert_to_numpy(writer(h_dec))
     kernel, bias = writer.linear.get_weights()
-    np.testing.assert_allclose(update.reshape(2, -1), np.ones((2, 3)) @ kernel + bias, rtol=1e-5)
-    assert writer.compute_output_shape((None, 3)) == (None,) + shape
+    np.testing.assert_allclose(update.reshape(4, -1), h_dec @ kernel + bias, rtol=1e-5, atol=1e-6)
+    assert writer.compute_output_shape((None, H_DEC)) == (None,) + SHAPE
 
 
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: AttentionWindow(3, (HEIGHT, WIDTH, 1)),
-        lambda: AttentiveRead(3, (HEIGHT, WIDTH, 1)),
-        lambda: AttentiveWrite(3, (HEIGHT, WIDTH, 1)),
-        lambda: FullWrite((HEIGHT, WIDTH, 1)),
+        lambda: AttentionWindow(3, SHAPE, initial_intensity=0.5),
+        lambda: AttentiveRead(3, SHAPE),
+        lambda: AttentiveWrite(3, SHAPE),
+        lambda: FullWrite(SHAPE),
     ],
 )
 def test_layer_configs_round_trip(make):
@@ -190,6 +193,24 @@ def test_layer_configs_round_trip(make):
 
 def test_layers_reject_bad_grid_sizes():
     with pytest.raises(ValueError, match="grid_size"):
-        AttentiveRead(0, (HEIGHT, WIDTH, 1))
+        AttentiveRead(0, SHAPE)
     with pytest.raises(ValueError, match="image_shape"):
         AttentiveWrite(3, (HEIGHT, WIDTH))
+
+
+def test_initial_windows_view_the_whole_image_and_write_at_unit_gain():
+    """At h_dec = 0 a window is the bias alone: centred, N filters tiling the image (our initialisation)."""
+    h_dec = np.zeros((4, H_DEC), "float32")
+    reader, writer = AttentiveRead(N, SHAPE), AttentiveWrite(N, SHAPE)
+    blank = np.zeros((4,) + SHAPE, "float32")
+    _, read_window = reader([blank, blank, h_dec])
+    stride = max(HEIGHT, WIDTH) / N
+    expected = [(WIDTH - 1) / 2, (HEIGHT - 1) / 2, stride, stride**2 / 4, 1.0]
+    np.testing.assert_allclose(ops.convert_to_numpy(read_window), np.tile(expected, (4, 1)), rtol=1e-5)
+    writer.build((None, H_DEC))
+    kernel, _ = writer.patch.get_weights()
+    writer.patch.set_weights([np.zeros_like(kernel), np.ones(N * N, "float32")])  # a patch of ones
+    update, write_window = writer(h_dec)
+    np.testing.assert_allclose(ops.convert_to_numpy(write_window)[:, 4], N * N / (HEIGHT * WIDTH), rtol=1e-5)
+    # every filter row sums to 1, so the N² ones spread to N² / gamma^ = H·W in total: unit gain on average
+    np.testing.assert_allclose(ops.convert_to_numpy(update).mean(axis=(1, 2, 3)), 1.0, rtol=1e-5)

@@ -32,13 +32,36 @@ class AttentionWindow(keras.layers.Layer):
     ``delta = (max(A, B) - 1)/(N - 1) delta~`` for an image of width A and height B, so
     that ``g~ = ±1`` and ``delta~ = 1`` let the grid span the whole image. Returns
     ``(g_X, g_Y, delta, sigma^2, gamma)`` per image, shape (B, 5), in ``WINDOW_FIELDS`` order.
+
+    The paper leaves the initial window open. The bias of W starts every window as a coarse
+    view of the whole image: centred, ``delta = max(A, B) / N`` so that the N filters tile
+    the image, ``sigma = delta / 2`` so that together they cover it, and ``gamma =
+    initial_intensity``. (With ``delta~ = 1`` a 2×2 grid would sit on the empty corners of a
+    digit, and the encoder would learn nothing from its first glimpses.)
     """
 
-    def __init__(self, grid_size, image_shape, **kwargs):
+    def __init__(self, grid_size, image_shape, initial_intensity=1.0, **kwargs):
         super().__init__(**kwargs)
         self.grid_size = _check_grid_size("grid_size", grid_size)
         self.image_shape = check_image_shape(image_shape)
-        self.linear = layers.Dense(5, name="window_parameters")
+        if not initial_intensity > 0:
+            raise ValueError(f"initial_intensity must be positive, got {initial_intensity!r}.")
+        self.initial_intensity = float(initial_intensity)
+        start = keras.initializers.Constant(self.initial_bias())
+        self.linear = layers.Dense(5, bias_initializer=start, name="window_parameters")
+
+    def initial_bias(self):
+        """``(g~_X, g~_Y, log sigma^2, log delta~, log gamma)`` of the whole-image window described above."""
+        height, width, _ = self.image_shape
+        stride = max(height, width) / self.grid_size
+        stride_tilde = stride / ((max(height, width) - 1) / max(self.grid_size - 1, 1))
+        return [
+            -2.0 / (width + 1),
+            -2.0 / (height + 1),
+            math.log(stride**2 / 4),
+            math.log(stride_tilde),
+            math.log(self.initial_intensity),
+        ]
 
     def build(self, input_shape):
         self.linear.build(input_shape)
@@ -69,7 +92,12 @@ class AttentionWindow(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (5,)
 
     def get_config(self):
-        return {**super().get_config(), "grid_size": self.grid_size, "image_shape": list(self.image_shape)}
+        return {
+            **super().get_config(),
+            "grid_size": self.grid_size,
+            "image_shape": list(self.image_shape),
+            "initial_intensity": self.initial_intensity,
+        }
 
 
 def glimpse(image, filters_x, filters_y):
@@ -117,11 +145,20 @@ class AttentiveWrite(keras.layers.Layer):
     """``write(h_dec) = (1 / gamma^) F^_Y^T w_t F^_X`` with the patch ``w_t = W(h_dec)`` (eq. 28–29).
 
     Returns the canvas update of shape (B, H, W, C) and the write window (B, 5).
+
+    The write window starts with ``gamma^ = N^2 / (H W)``. The rows of the filterbanks sum
+    to 1 over the pixels, so ``F^_Y^T w F^_X`` spreads a patch value over the window with a
+    gain of about ``N^2 / (H W)`` per pixel; dividing by that ``gamma^`` starts the write at
+    unit gain, as strong as a linear write of the whole canvas, instead of some 30 times
+    weaker (5×5 patch on 28×28), which would leave the first epochs writing almost nothing.
     """
 
     def __init__(self, grid_size, image_shape, **kwargs):
         super().__init__(**kwargs)
-        self.window = AttentionWindow(grid_size, image_shape, name="write_window")
+        height, width, _ = check_image_shape(image_shape)
+        self.window = AttentionWindow(
+            grid_size, image_shape, initial_intensity=grid_size**2 / (height * width), name="write_window"
+        )
         n, channels = self.window.grid_size, self.window.image_shape[2]
         self.patch_shape = (n, n, channels)
         self.patch = layers.Dense(n * n * channels, name="write_patch")
