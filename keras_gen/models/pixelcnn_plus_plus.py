@@ -67,6 +67,9 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         num_components: logistic mixture components K (10 in the paper).
         dropout: dropout rate inside the blocks (0.5 in the paper on CIFAR-10).
         seed: seed of the dropout.
+
+    The stride-2 layers treat even and odd rows differently, so the sampler runs the
+    network on the whole image at every step (``rows_above`` stays ``None``).
     """
 
     def __init__(
