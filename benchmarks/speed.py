@@ -28,7 +28,7 @@ from keras_gen.models import PixelCNN, PixelRNN
 
 MODELS = {
     # the model of the PixelCNN chapter's cpu profile
-    "pixelcnn": lambda: PixelCNN(image_shape=(28, 28, 1), filters=32, num_layers=5),
+    "pixelcnn": lambda: PixelCNN(image_shape=(28, 28, 1), filters=32, num_layers=4),
     # the models of the PixelRNN chapters' cpu profile (2 layers, h = 16)
     "row_lstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="row_lstm", num_layers=2, units=16),
     "diagonal_bilstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="diagonal_bilstm", num_layers=2, units=16),

@@ -6,6 +6,7 @@ from keras_gen.plotting import tile, to_display
 
 READ_COLOR = (1.0, 0.2, 0.2)
 WRITE_COLOR = (0.2, 1.0, 0.2)
+MARGIN_GREY = 0.3
 
 
 def window_box(window, grid_size):
@@ -38,7 +39,7 @@ def draw_box(frame, box, color, scale):
     return frame
 
 
-def attention_frames(canvases, windows=(), *, scale=4, ncols=None):
+def attention_frames(canvases, windows=(), *, scale=4, margin=0, ncols=None):
     """One picture per drawing step: every image's canvas, enlarged, with its windows as boxes.
 
     Args:
@@ -48,6 +49,8 @@ def attention_frames(canvases, windows=(), *, scale=4, ncols=None):
             where ``window`` is (B, T, 5) as in ``trace["write_window"]``; the read window
             is conventionally red and the write window green.
         scale: enlargement of each canvas, so that boxes can fall between pixels.
+        margin: a grey border of this many pixels around each canvas, where the parts of
+            windows that reach beyond the image stay visible.
         ncols: images per row of the grid.
 
     Returns:
@@ -65,12 +68,15 @@ def attention_frames(canvases, windows=(), *, scale=4, ncols=None):
             raise ValueError(f"a window must have shape ({batch}, {steps}, 5) to match the canvases, got {window.shape}.")
         boxes.append((window, grid_size, color))
     frames = []
+    border = ((0, 0), (margin * scale, margin * scale), (margin * scale, margin * scale), (0, 0))
     for step in range(steps):
         images = to_display(canvases[:, step])
         images = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
-        rgb = np.repeat(images[..., None], 3, axis=-1) if images.ndim == 3 else images.copy()
+        rgb = np.repeat(images[..., None], 3, axis=-1) if images.ndim == 3 else images
+        rgb = np.pad(rgb, border, constant_values=MARGIN_GREY)
         for window, grid_size, color in boxes:
             for image, box_window in zip(rgb, window[:, step]):
-                draw_box(image, window_box(box_window, grid_size), color, scale)
+                box = tuple(value + margin for value in window_box(box_window, grid_size))
+                draw_box(image, box, color, scale)
         frames.append(tile(rgb, ncols))
     return np.stack(frames)

@@ -60,10 +60,11 @@ class OutputHead:
         raise NotImplementedError
 
     def sample(self, params, noise):
-        """Images (B, H, W, C) in data space, as floats, drawn with the uniform ``noise``.
+        """Pixels (B, H, W, C) in data space, as floats, drawn with the uniform ``noise``.
 
-        ``noise`` has shape (B, H, W, ``noise_channels(C)``); every pixel is drawn
-        from its own parameters, and the sampler keeps only the one it is at.
+        ``params`` may cover any H × W (the sampler passes one pixel, H = W = 1);
+        ``noise`` has shape (B, H, W, ``noise_channels(C)``), and every pixel is
+        drawn from its own parameters and numbers.
         """
         raise NotImplementedError
 

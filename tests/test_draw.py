@@ -183,5 +183,11 @@ def test_attention_frames_have_one_frame_per_step(models):
     frames = attention_plots.attention_frames(trace["canvases"], [(trace["write_window"], 3)], scale=2, ncols=5)
     assert frames.shape == (T, 2 * SHAPE[0] + 2, 5 * (2 * SHAPE[1] + 1) + 1, 3)
     assert 0.0 <= frames.min() and frames.max() <= 1.0
+    plain = attention_plots.attention_frames(trace["canvases"], [], scale=2, ncols=5)
+    framed = attention_plots.attention_frames(trace["canvases"], [], scale=2, margin=3, ncols=5)
+    assert framed.shape == (T, 2 * (SHAPE[0] + 6) + 2, 5 * (2 * (SHAPE[1] + 6) + 1) + 1, 3)
+    np.testing.assert_allclose(framed[:, 1:7, 1:7], attention_plots.MARGIN_GREY)  # the grey border
+    height, width = 2 * SHAPE[0], 2 * SHAPE[1]
+    np.testing.assert_array_equal(framed[:, 7 : 7 + height, 7 : 7 + width], plain[:, 1 : 1 + height, 1 : 1 + width])
     with pytest.raises(ValueError, match="window must have shape"):
         attention_plots.attention_frames(trace["canvases"], [(trace["write_window"][:2], 3)])

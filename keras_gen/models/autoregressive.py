@@ -8,6 +8,7 @@ the parameters at pixel (i, j) depend on input pixels strictly before (i, j) in
 raster order, and for per-channel heads channel c also on channels < c of (i, j).
 """
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -92,7 +93,7 @@ class AutoregressiveModel(GenerativeModel):
                 raise ValueError(f"a dict of inputs needs an 'image' entry, got the keys {sorted(data)}.")
             self.check_images(data["image"], "x['image']")
             return
-        if hasattr(data, "__getitem__") and hasattr(data, "on_epoch_end"):  # a PyDataset
+        if isinstance(data, keras.utils.PyDataset):
             batch = data[0]
             self._check_data(batch[0] if isinstance(batch, tuple) else batch)
             return

@@ -60,7 +60,7 @@ class PixelRNN(AutoregressiveModel):
         self.kernel_size = int(kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
         self.residual, self.skip = bool(residual), bool(skip)
-        height, width, channels = self.image_shape
+        channels = self.image_shape[2]
         groups = channels if self.head.per_channel else 1
         if self.num_layers < 1:
             raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}.")
@@ -72,7 +72,7 @@ class PixelRNN(AutoregressiveModel):
         self.small_image_shape = None if small_image_shape is None else check_image_shape(small_image_shape)
         if self.small_image_shape is not None:
             self.condition_names = ("small_image",)
-            self.upsample = self._upsampler(groups)
+            self.upsample = self._upsampler()
         condition_channels = None if self.small_image_shape is None else 2 * self.units
         self.input_conv = MaskedConv2D(2 * self.units, self.input_kernel_size, "A", groups, name="input_conv")
         self.blocks = [
@@ -86,7 +86,7 @@ class PixelRNN(AutoregressiveModel):
         self.output_conv = MaskedConv2D(self.head.num_outputs(channels), 1, "B", groups, name="output_conv")
         self.create_weights()
 
-    def _upsampler(self, groups):
+    def _upsampler(self):
         """The learned deconvolution from the small image to a (H, W, 2h) conditioning map."""
         height, width, channels = self.image_shape
         small_height, small_width, small_channels = self.small_image_shape
@@ -123,11 +123,11 @@ class PixelRNN(AutoregressiveModel):
         if self.small_image_shape is not None:
             condition = self.upsample(self.scale_image(conditions["small_image"]))
         h = self.input_conv(self.scale_image(image))
-        skipped = 0.0
+        outputs = []
         for block in self.blocks[:depth]:
             h = block(h, condition=condition)
-            skipped = skipped + h
-        return skipped if self.skip else h
+            outputs.append(h)
+        return ops.sum(ops.stack(outputs), axis=0) if self.skip and outputs else h
 
     def call(self, inputs, training=False):
         h = self.output_hidden(ops.relu(self.hidden_features(inputs)))
