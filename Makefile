@@ -19,7 +19,7 @@ unit-tests: $(BIN)/.installed data
 	KERAS_BACKEND=jax $(BIN)/pytest -q tests
 
 notebook-tests: $(BIN)/.installed data
-	KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 $(NBMAKE_FLAGS) notebooks
+	KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
 
 book: $(BIN)/.installed data
 	KERAS_GEN_PROFILE=$(PROFILE) $(BIN)/jupyter-book build . -W -n --keep-going

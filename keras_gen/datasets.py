@@ -14,7 +14,7 @@ import pickle
 import keras
 import numpy as np
 
-from keras_gen.validation import check_choice
+from keras_gen.validation import check_choice, check_int
 
 DATA_DIR_VAR = "KERAS_GEN_DATA_DIR"
 MNIST_FILES = {
@@ -82,10 +82,8 @@ class ShuffledBatches(keras.utils.PyDataset):
 
     def __init__(self, images, labels, batch_size, *, seed=0, binarize=False):
         super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
         self.images, self.labels = images, labels
-        self.batch_size, self.seed, self.binarize = int(batch_size), seed, binarize
+        self.batch_size, self.seed, self.binarize = check_int("batch_size", batch_size), seed, binarize
         self.epoch = 0
         self.order = self._permutation()
 

@@ -19,6 +19,34 @@ def check_image_shape(image_shape):
     return shape
 
 
+def check_int(name, value, minimum=1):
+    """``value`` as an int of at least ``minimum`` (a whole number of any numeric type), or raise."""
+    try:
+        whole = int(value) == value
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or value < minimum:
+        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise ValueError(f"{name} must be {kind}, got {value!r}.")
+    return int(value)
+
+
+def check_kernel_size(kernel_size, name="kernel_size", *, square=False):
+    """``kernel_size`` as a pair ``(kh, kw)`` of odd positive ints (one odd int if ``square``), or raise.
+
+    A masked or stacked kernel needs a centre tap, so even sizes are refused.
+    """
+    try:
+        pair = tuple(kernel_size) if np.ndim(kernel_size) else (kernel_size, kernel_size)
+        valid = len(pair) == 2 and all(int(k) == k and k >= 1 and k % 2 == 1 for k in pair)
+    except (TypeError, ValueError):
+        valid = False
+    if not valid or (square and pair[0] != pair[1]):
+        what = "one odd positive integer n (an n×n kernel)" if square else "an odd positive integer or a pair of them"
+        raise ValueError(f"{name} must be {what} (the kernel needs a centre tap), got {kernel_size!r}.")
+    return int(pair[0]) if square else (int(pair[0]), int(pair[1]))
+
+
 def check_choice(name, value, choices):
     """Raise a ``ValueError`` unless ``value`` is one of ``choices``."""
     if value not in choices:

@@ -12,15 +12,9 @@ import keras
 from keras import layers, ops
 
 from keras_gen.ops.filterbank import gaussian_filterbank
-from keras_gen.validation import check_image_shape
+from keras_gen.validation import check_image_shape, check_int
 
 WINDOW_FIELDS = ("center_x", "center_y", "stride", "variance", "intensity")
-
-
-def _check_grid_size(name, value):
-    if int(value) != value or value < 1:
-        raise ValueError(f"{name} must be a positive integer (filters per side), got {value!r}.")
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -42,7 +36,7 @@ class AttentionWindow(keras.layers.Layer):
 
     def __init__(self, grid_size, image_shape, initial_intensity=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.grid_size = _check_grid_size("grid_size", grid_size)
+        self.grid_size = check_int("grid_size", grid_size)
         self.image_shape = check_image_shape(image_shape)
         if not initial_intensity > 0:
             raise ValueError(f"initial_intensity must be positive, got {initial_intensity!r}.")

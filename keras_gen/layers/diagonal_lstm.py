@@ -21,7 +21,7 @@ import keras
 from keras import ops
 
 from keras_gen.layers.gated_pixelcnn import shift_down
-from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
+from keras_gen.layers.spatial_lstm import GATES, LSTMMapLayer, SpatialLSTM, line_convolution, lstm_update
 from keras_gen.ops import skew, unskew
 
 
@@ -67,7 +67,7 @@ class DiagonalLSTM(SpatialLSTM):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class DiagonalBiLSTM(keras.layers.Layer):
+class DiagonalBiLSTM(LSTMMapLayer):
     """Two Diagonal LSTMs, from the top left and from the top right (mirrored, shifted down a row).
 
     Args:
@@ -100,14 +100,3 @@ class DiagonalBiLSTM(keras.layers.Layer):
         left_to_right = self.left_to_right(inputs, condition=condition)
         right_to_left = mirror(self.right_to_left(mirror(inputs), condition=mirror(condition)))
         return left_to_right + shift_down(right_to_left)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:3]) + (self.units,)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "color_channels": self.color_channels,
-            "condition_channels": self.condition_channels,
-        }

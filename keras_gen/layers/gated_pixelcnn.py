@@ -20,7 +20,7 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MASK_TYPES
-from keras_gen.validation import check_choice
+from keras_gen.validation import check_choice, check_int, check_kernel_size
 
 
 def shift_down(x):
@@ -62,13 +62,9 @@ class GatedPixelCNNBlock(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size=3, mask_type="B", **kwargs):
         super().__init__(**kwargs)
-        self.filters = int(filters)
-        self.kernel_size = int(kernel_size)
+        self.filters = check_int("filters", filters)
+        self.kernel_size = check_kernel_size(kernel_size, square=True)
         self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
-        if self.filters < 1:
-            raise ValueError(f"filters must be a positive integer, got {filters!r}.")
-        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size!r}.")
         half = self.kernel_size // 2
         self.vertical_conv = layers.Conv2D(2 * self.filters, (half + 1, self.kernel_size), name="vertical_conv")
         self.horizontal_conv = layers.Conv2D(2 * self.filters, (1, half + 1), name="horizontal_conv")

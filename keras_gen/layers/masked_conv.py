@@ -12,21 +12,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gen.validation import check_int, check_kernel_size
+
 MASK_TYPES = ("A", "B")
-
-
-def check_kernel_size(kernel_size, name="kernel_size"):
-    """``kernel_size`` as a pair ``(kh, kw)`` of odd positive ints, or a ``ValueError``.
-
-    A kernel needs a centre tap to be masked around, so even sizes are refused.
-    """
-    pair = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else tuple(kernel_size)
-    if len(pair) != 2 or any(int(k) != k or k < 1 or k % 2 == 0 for k in pair):
-        raise ValueError(
-            f"{name} must be an odd positive integer or a pair of them (a masked kernel needs a "
-            f"centre tap), got {kernel_size!r}."
-        )
-    return tuple(int(k) for k in pair)
 
 
 def color_groups(num_channels, color_channels):
@@ -91,9 +79,8 @@ class MaskedConv2D(keras.layers.Layer):
         self.kernel_size = check_kernel_size(kernel_size)
         if mask_type not in MASK_TYPES:
             raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
-        if int(color_channels) != color_channels or color_channels < 1:
-            raise ValueError(f"color_channels must be a positive integer (1 or 3), got {color_channels!r}.")
-        if int(filters) != filters or filters < 1 or filters % color_channels:
+        color_channels = check_int("color_channels", color_channels)
+        if check_int("filters", filters) % color_channels:
             raise ValueError(
                 f"filters must be a positive integer divisible by color_channels ({color_channels}), "
                 f"got {filters!r}."

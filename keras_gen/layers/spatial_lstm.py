@@ -20,6 +20,7 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.validation import check_int
 
 GATES = 4  # o, f, i, g
 
@@ -57,7 +58,22 @@ def line_convolution(h, kernel, first_offset):
     return ops.matmul(ops.concatenate(shifted, axis=-1), ops.reshape(kernel, (-1, kernel.shape[-1])))
 
 
-class SpatialLSTM(keras.layers.Layer):
+class LSTMMapLayer(keras.layers.Layer):
+    """A layer from (B, H, W, C) to the (B, H, W, ``units``) hidden states of LSTMs that sweep the image."""
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:3]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "color_channels": self.color_channels,
+            "condition_channels": self.condition_channels,
+        }
+
+
+class SpatialLSTM(LSTMMapLayer):
     """Base of the Row and Diagonal LSTMs: the masked input-to-state map and the gates.
 
     Args:
@@ -74,11 +90,9 @@ class SpatialLSTM(keras.layers.Layer):
 
     def __init__(self, units, input_kernel_size, color_channels=1, condition_channels=None, **kwargs):
         super().__init__(**kwargs)
-        self.units = int(units)
+        self.units = check_int("units", units)
         self.color_channels = int(color_channels)
         self.condition_channels = None if condition_channels is None else int(condition_channels)
-        if self.units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}.")
         if self.color_channels not in (1, 3):
             raise ValueError(f"color_channels must be 1 or 3, got {color_channels!r}.")
         if self.units % self.color_channels:
@@ -115,14 +129,3 @@ class SpatialLSTM(keras.layers.Layer):
         if condition is not None:
             input_to_state = input_to_state + self.condition_to_state(condition)
         return self.sweep(input_to_state)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:3]) + (self.units,)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "color_channels": self.color_channels,
-            "condition_channels": self.condition_channels,
-        }

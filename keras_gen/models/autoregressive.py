@@ -14,6 +14,7 @@ from keras import ops
 
 from keras_gen.heads import get_head
 from keras_gen.models.base import GenerativeModel
+from keras_gen.validation import check_int
 
 
 class AutoregressiveModel(GenerativeModel):
@@ -124,9 +125,7 @@ class AutoregressiveModel(GenerativeModel):
 
     def sample(self, n, seed=None, *, batch_size=64, **conditions):
         """``n`` images drawn pixel by pixel (and colour by colour), in data space."""
-        if int(n) != n or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}.")
-        canvas = np.zeros((int(n),) + self.image_shape, dtype="float32")
+        canvas = np.zeros((check_int("n", n),) + self.image_shape, dtype="float32")
         return self._generate(canvas, 0, seed, batch_size, conditions)
 
     def complete(self, x, known_rows, seed=None, *, batch_size=64, **conditions):

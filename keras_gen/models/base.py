@@ -14,7 +14,7 @@ from keras import ops
 
 from keras_gen import ops as kg_ops
 from keras_gen.compiled import run_compiled
-from keras_gen.validation import DATA_TYPES, check_choice, check_image_shape, check_images
+from keras_gen.validation import DATA_TYPES, check_choice, check_image_shape, check_images, check_int
 
 
 class GenerativeModel(keras.Model):
@@ -135,9 +135,7 @@ class LatentVariableModel(GenerativeModel):
         if num_samples is None:
             terms = self.elbo_terms(x, batch_size=batch_size or 256, seed=seed)
             return terms["reconstruction"] - terms["kl"]
-        if int(num_samples) != num_samples or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}.")
-        num_samples = int(num_samples)
+        num_samples = check_int("num_samples", num_samples)
         x = self.check_images(x)
 
         def bound(inputs, seed_generator):

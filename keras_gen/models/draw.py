@@ -21,12 +21,7 @@ from keras import layers, ops
 from keras_gen import ops as kg_ops
 from keras_gen.layers import AttentiveRead, AttentiveWrite, FullRead, FullWrite
 from keras_gen.models.base import LatentVariableModel
-
-
-def _positive_int(name, value):
-    if int(value) != value or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+from keras_gen.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -64,12 +59,12 @@ class DRAW(LatentVariableModel):
         **kwargs,
     ):
         super().__init__(image_shape, data_type="binary", **kwargs)
-        self.T = _positive_int("T", T)
-        self.read_n = _positive_int("read_n", read_n)
-        self.write_n = _positive_int("write_n", write_n)
-        self.z_dim = _positive_int("z_dim", z_dim)
-        self.enc_units = _positive_int("enc_units", enc_units)
-        self.dec_units = _positive_int("dec_units", dec_units)
+        self.T = check_int("T", T)
+        self.read_n = check_int("read_n", read_n)
+        self.write_n = check_int("write_n", write_n)
+        self.z_dim = check_int("z_dim", z_dim)
+        self.enc_units = check_int("enc_units", enc_units)
+        self.dec_units = check_int("dec_units", dec_units)
         if not isinstance(attention, (bool, np.bool_)):
             raise ValueError(f"attention must be True or False, got {attention!r}.")
         self.attention = bool(attention)
@@ -226,7 +221,7 @@ class DRAW(LatentVariableModel):
         Returns ``canvases`` (n, T, H, W, C), the Bernoulli means ``sigmoid(c_t)``, the codes
         ``z`` (n, T, z_dim) and, with attention, ``write_window`` (n, T, 5).
         """
-        n = _positive_int("n", n)
+        n = check_int("n", n)
         seed = np.random.randint(0, 2**31 - 1) if seed is None else seed
         z = np.random.default_rng(seed).standard_normal((n, self.T, self.z_dim)).astype("float32")
         trace = self.run_compiled(

@@ -5,16 +5,8 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock
-from keras_gen.layers.masked_conv import check_kernel_size
 from keras_gen.models.autoregressive import AutoregressiveModel
-
-
-def square_kernel_size(value, name):
-    """The odd n of an n×n kernel (an int or an equal pair), or a ``ValueError``."""
-    height, width = check_kernel_size(value, name)
-    if height != width:
-        raise ValueError(f"{name} must be one odd integer n (an n×n receptive field), got {value!r}.")
-    return height
+from keras_gen.validation import check_int, check_kernel_size
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -52,22 +44,17 @@ class GatedPixelCNN(AutoregressiveModel):
         **kwargs,
     ):
         super().__init__(image_shape, output=output, **kwargs)
-        self.filters, self.num_layers = int(filters), int(num_layers)
-        self.kernel_size = square_kernel_size(kernel_size, "kernel_size")
-        self.input_kernel_size = square_kernel_size(input_kernel_size, "input_kernel_size")
-        if self.filters < 1 or self.num_layers < 0:
-            raise ValueError(
-                f"filters must be a positive and num_layers a non-negative integer, got {filters!r} and {num_layers!r}."
-            )
+        self.filters = check_int("filters", filters)
+        self.num_layers = check_int("num_layers", num_layers, minimum=0)
+        self.kernel_size = check_kernel_size(kernel_size, square=True)
+        self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size", square=True)
         channels = self.image_shape[2]
         if self.head.per_channel and channels > 1:
             raise ValueError(
                 f"GatedPixelCNN has no colour masks, so a per-channel head ({self.head.name!r}) needs one channel; "
                 f"got image_shape={self.image_shape}. Use a whole-pixel head or one channel."
             )
-        if num_classes is not None and (int(num_classes) != num_classes or num_classes < 1):
-            raise ValueError(f"num_classes must be None or a positive integer, got {num_classes!r}.")
-        self.num_classes = None if num_classes is None else int(num_classes)
+        self.num_classes = None if num_classes is None else check_int("num_classes", num_classes)
         self.blocks = [GatedPixelCNNBlock(self.filters, self.input_kernel_size, "A", name="block_0")] + [
             GatedPixelCNNBlock(self.filters, self.kernel_size, "B", name=f"block_{k}")
             for k in range(1, self.num_layers + 1)

@@ -2,8 +2,9 @@
 
 import keras
 
-from keras_gen.layers.masked_conv import MaskedConv2D, check_kernel_size
+from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.models.autoregressive import AutoregressiveModel
+from keras_gen.validation import check_int, check_kernel_size
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -73,7 +74,8 @@ class PixelCNN(AutoregressiveModel):
         **kwargs,
     ):
         super().__init__(image_shape, output=output, **kwargs)
-        self.filters, self.num_layers, self.residual = int(filters), int(num_layers), bool(residual)
+        self.filters, self.residual = int(filters), bool(residual)
+        self.num_layers = check_int("num_layers", num_layers, minimum=0)
         self.kernel_size = check_kernel_size(kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
         channels = self.image_shape[2]
@@ -85,8 +87,6 @@ class PixelCNN(AutoregressiveModel):
                 f"{' and residual blocks (a bottleneck of filters // 2 maps)' if self.residual else ''}, "
                 f"got {filters!r}."
             )
-        if self.num_layers < 0:
-            raise ValueError(f"num_layers must be a non-negative integer, got {num_layers!r}.")
         self.input_conv = MaskedConv2D(self.filters, self.input_kernel_size, "A", groups, name="input_conv")
         self.blocks = [
             PixelCNNResidualBlock(self.filters, self.kernel_size, groups, name=f"block_{k}")

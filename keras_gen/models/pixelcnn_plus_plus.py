@@ -26,6 +26,7 @@ from keras_gen.heads import OutputHead, get_head, register_head
 from keras_gen.layers.gated_resnet import GatedResNetBlock
 from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose, down_shift, right_shift
 from keras_gen.models.autoregressive import AutoregressiveModel
+from keras_gen.validation import check_int
 
 
 @register_head
@@ -38,9 +39,7 @@ class LogisticMixtureHead(OutputHead):
     per_channel = False
 
     def __init__(self, num_components=10):
-        if int(num_components) != num_components or num_components < 1:
-            raise ValueError(f"num_components must be a positive integer, got {num_components!r}.")
-        self.num_components = int(num_components)
+        self.num_components = check_int("num_components", num_components)
 
     def num_outputs(self, channels):
         return kg_ops.logistic_mixture_num_params(channels, self.num_components)
@@ -85,13 +84,10 @@ class PixelCNNPlusPlus(AutoregressiveModel):
     ):
         self.num_components = num_components
         super().__init__(image_shape, output="logistic_mixture", **kwargs)
-        self.filters, self.blocks_per_stage = int(filters), int(blocks_per_stage)
-        self.num_downsamplings, self.dropout, self.seed = int(num_downsamplings), float(dropout), seed
-        if self.filters < 1 or self.blocks_per_stage < 0 or self.num_downsamplings < 0:
-            raise ValueError(
-                "filters must be positive, blocks_per_stage and num_downsamplings non-negative integers; "
-                f"got {filters!r}, {blocks_per_stage!r}, {num_downsamplings!r}."
-            )
+        self.filters = check_int("filters", filters)
+        self.blocks_per_stage = check_int("blocks_per_stage", blocks_per_stage, minimum=0)
+        self.num_downsamplings = check_int("num_downsamplings", num_downsamplings, minimum=0)
+        self.dropout, self.seed = float(dropout), seed
         factor = 2**self.num_downsamplings
         if self.image_shape[0] % factor or self.image_shape[1] % factor:
             raise ValueError(

@@ -10,10 +10,10 @@ the multi-scale PixelRNN (section 3.4, ``keras_gen.models.MultiScalePixelRNN``).
 import keras
 from keras import layers, ops
 
-from keras_gen.layers.masked_conv import MaskedConv2D, check_kernel_size
+from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
 from keras_gen.models.autoregressive import AutoregressiveModel
-from keras_gen.validation import check_choice, check_image_shape
+from keras_gen.validation import check_choice, check_image_shape, check_int, check_kernel_size
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -56,14 +56,12 @@ class PixelRNN(AutoregressiveModel):
     ):
         super().__init__(image_shape, output=output, **kwargs)
         self.layer_type = check_choice("layer_type", layer_type, LAYER_TYPES)
-        self.num_layers, self.units = int(num_layers), int(units)
+        self.num_layers, self.units = check_int("num_layers", num_layers), int(units)
         self.kernel_size = int(kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
         self.residual, self.skip = bool(residual), bool(skip)
         channels = self.image_shape[2]
         groups = channels if self.head.per_channel else 1
-        if self.num_layers < 1:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}.")
         if self.units < groups or self.units % groups:
             raise ValueError(
                 f"units must be a positive multiple of {groups} (the colour groups of a {channels}-channel "

@@ -9,6 +9,7 @@ from keras_gen.layers import GaussianSample
 from keras_gen.models.base import LatentVariableModel
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 from keras_gen.models.vae import VAE, _conv_decoder, _conv_encoder
+from keras_gen.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -94,9 +95,7 @@ class PixelVAE(LatentVariableModel):
         **kwargs,
     ):
         super().__init__(image_shape, data_type="binary", **kwargs)
-        self.latent_dim = int(latent_dim)
-        if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
+        self.latent_dim = check_int("latent_dim", latent_dim)
         height, width, _ = self.image_shape
         if height % 4 or width % 4:
             raise ValueError(
@@ -161,8 +160,7 @@ class PixelVAE(LatentVariableModel):
         compiled autoregressive sampler, so the same ``seed`` with other codes z draws
         the pixels with the same uniform noise.
         """
-        if int(n) != n or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}.")
+        n = check_int("n", n)
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         if z is None:

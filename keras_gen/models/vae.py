@@ -7,7 +7,7 @@ from keras import layers, ops
 from keras_gen import ops as kg_ops
 from keras_gen.layers import GaussianSample
 from keras_gen.models.base import LatentVariableModel
-from keras_gen.validation import check_choice
+from keras_gen.validation import check_choice, check_int
 
 ARCHITECTURES = ("mlp", "conv")
 
@@ -86,13 +86,11 @@ class VAE(LatentVariableModel):
         **kwargs,
     ):
         super().__init__(image_shape, data_type="binary", **kwargs)
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = check_int("latent_dim", latent_dim)
         self.architecture = check_choice("architecture", architecture, ARCHITECTURES)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.activation = activation
         self.seed = seed
-        if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
         if architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
             raise ValueError(
                 f"the conv architecture halves the image twice, so height and width must be "

@@ -3,11 +3,7 @@
 import keras
 from keras import ops
 
-
-def _positive_int(name, value):
-    if int(value) != value or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+from keras_gen.validation import check_int
 
 
 def _per_image(value):
@@ -44,7 +40,7 @@ def gaussian_filterbank(center_x, center_y, stride, variance, N, width, height):
         ``F_X`` of shape (B, N, width) and ``F_Y`` of shape (B, N, height), each row
         normalised to sum to 1, so that ``F_Y x F_X^T`` is an N×N glimpse of an image x.
     """
-    N, width, height = (_positive_int(k, v) for k, v in (("N", N), ("width", width), ("height", height)))
+    N, width, height = (check_int(k, v) for k, v in (("N", N), ("width", width), ("height", height)))
     center_x, center_y, stride, variance = (_per_image(v) for v in (center_x, center_y, stride, variance))
     return (
         _filter_rows(center_x, stride, variance, N, width),
