@@ -1,5 +1,5 @@
 """The book's sources: notebooks stored clean, every chapter in the table of contents,
-a Colab badge on every chapter, and every citation key in the bibliography."""
+a Colab badge on every chapter (and in the README), and every citation key in the bibliography."""
 
 import glob
 import json
@@ -38,6 +38,8 @@ def test_notebook_is_a_chapter_with_a_colab_badge(path):
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     assert "google.colab" in code[0] and "pip install" in code[0], "first code cell must install keras_gen on Colab"
     assert any("profiles.current()" in source for source in code), "chapters read their budget from the profile"
+    with open(os.path.join(ROOT, "README.md")) as f:
+        assert f"blob/main/notebooks/{name}.ipynb" in f.read(), f"README's Colab table misses {name}"
 
 
 def test_every_citation_has_a_bibliography_entry():
