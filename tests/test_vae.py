@@ -66,34 +66,6 @@ def test_training_lowers_the_loss(rng):
     assert history.history["nll"][-1] < 0.6 * history.history["nll"][0]
 
 
-def test_kl_warmup_weights_only_the_training_objective():
-    model = VAE(latent_dim=2, hidden_units=(8,), kl_warmup_steps=10)
-    reconstruction, kl = np.array([50.0, 60.0], "float32"), np.array([4.0, 8.0], "float32")
-    terms = {"nll": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
-
-    def objective(step, training=True):
-        model.warmup_step.assign(step - 1)  # the objective counts the step it is in
-        return keras.ops.convert_to_numpy(model.training_objective(terms, training))
-
-    np.testing.assert_allclose(objective(1), reconstruction + 0.1 * kl, rtol=1e-6)
-    np.testing.assert_allclose(objective(5), reconstruction + 0.5 * kl, rtol=1e-6)
-    np.testing.assert_allclose(objective(25), reconstruction + kl)
-    np.testing.assert_allclose(objective(5, training=False), reconstruction + kl)  # evaluation: the true bound
-    assert VAE(latent_dim=2, hidden_units=(8,)).training_objective(terms, True) is terms["nll"]
-    assert VAE.from_config(model.get_config()).kl_warmup_steps == 10
-    with pytest.raises(ValueError, match="kl_warmup_steps must be a non-negative integer"):
-        VAE(kl_warmup_steps=-1)
-
-
-def test_kl_warmup_counts_the_steps_of_fit(rng):
-    x = random_binary_images(rng, 64)
-    model = VAE(latent_dim=2, hidden_units=(8,), kl_warmup_steps=100, seed=0)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    history = model.fit(x, epochs=2, batch_size=16, verbose=0)
-    assert float(keras.ops.convert_to_numpy(model.warmup_step)) == 8  # carried across steps on every backend
-    assert history.history["loss"][-1] < history.history["nll"][-1]  # the KL still weighs less than 1
-
-
 @pytest.mark.parametrize("architecture", ["mlp", "conv"])
 def test_save_and_load_round_trip(tmp_path, rng, architecture):
     model = VAE(latent_dim=3, architecture=architecture, hidden_units=(16,))

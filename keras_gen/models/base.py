@@ -53,11 +53,7 @@ class GenerativeModel(keras.Model):
             terms["bits_per_dim"] = terms["nll"] / (self.num_dims * math.log(2.0))
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])
-        return ops.mean(self.training_objective(terms, training))
-
-    def training_objective(self, terms, training):
-        """The per-image quantity that training minimises: the logged ``nll`` itself."""
-        return terms["nll"]
+        return ops.mean(terms["nll"])
 
     def _check_data(self, data):
         """Check arrays or the first batch of a dataset given to ``fit`` / ``evaluate``."""
@@ -96,29 +92,9 @@ class LatentVariableModel(GenerativeModel):
     ``log p(x, z_k) - log q(z_k | x)`` of shape ``(batch, num_samples)``.
     Reconstructions are Bernoulli (binary data) unless ``reconstruction_log_prob``
     is overridden.
-
-    ``kl_warmup_steps=s > 0`` weights the KL term by ``min(1, t / s)`` in training step
-    t = 1, 2, ... (deterministic warm-up, Bowman et al., 2016; Sønderby et al., 2016), so
-    that a strong decoder cannot switch the code off before it has learnt to use it. The
-    step is counted in the model's own ``warmup_step`` weight (a state that ``fit`` carries
-    on every backend). The logged ``nll``, ``log_prob`` and evaluation stay the true
-    negative ELBO.
     """
 
     metric_names = ("nll", "reconstruction", "kl")
-
-    def __init__(self, image_shape, data_type="binary", kl_warmup_steps=0, **kwargs):
-        super().__init__(image_shape, data_type=data_type, **kwargs)
-        self.kl_warmup_steps = check_int("kl_warmup_steps", kl_warmup_steps, minimum=0)
-        if self.kl_warmup_steps:
-            self.warmup_step = self.add_weight(shape=(), initializer="zeros", trainable=False, name="warmup_step")
-
-    def training_objective(self, terms, training):
-        if not (training and self.kl_warmup_steps):
-            return terms["nll"]
-        self.warmup_step.assign_add(1.0)
-        weight = ops.minimum(self.warmup_step / self.kl_warmup_steps, 1.0)
-        return terms["reconstruction"] + weight * terms["kl"]
 
     def call(self, x, training=False):
         params, kl = self.reconstruct(x, training=training)
@@ -168,6 +144,3 @@ class LatentVariableModel(GenerativeModel):
 
         batch_size = batch_size or max(1, 32768 // num_samples)
         return self.run_compiled(("iw", num_samples), bound, {"x": x}, batch_size=batch_size, seed=seed)
-
-    def get_config(self):
-        return {**super().get_config(), "kl_warmup_steps": self.kl_warmup_steps}
