@@ -46,22 +46,23 @@ def weights_of(lstm):
     ]
 
 
-def test_diagonal_lstm_equals_the_raster_order_reference(rng):
-    x = rng.normal(size=(2, 4, 6, 3)).astype("float32")
-    layer = DiagonalLSTM(4)
+def run_with_random_weights(layer, shape, rng):
+    """A random input of ``shape``, and the layer's output on it after randomising its weights."""
+    x = rng.normal(size=shape).astype("float32")
     layer.build(x.shape)
     randomise(layer, rng, scale=0.5)
-    got = keras.ops.convert_to_numpy(layer(x))
-    np.testing.assert_allclose(got, diagonal_lstm_reference(x.astype("float64"), *weights_of(layer)), atol=2e-5)
+    return x.astype("float64"), keras.ops.convert_to_numpy(layer(x))
+
+
+def test_diagonal_lstm_equals_the_raster_order_reference(rng):
+    layer = DiagonalLSTM(4)
+    x64, got = run_with_random_weights(layer, (2, 4, 6, 3), rng)
+    np.testing.assert_allclose(got, diagonal_lstm_reference(x64, *weights_of(layer)), atol=2e-5)
 
 
 def test_diagonal_bilstm_adds_the_mirrored_direction_one_row_down(rng):
-    x = rng.normal(size=(2, 5, 4, 2)).astype("float32")
     layer = DiagonalBiLSTM(3)
-    layer.build(x.shape)
-    randomise(layer, rng, scale=0.5)
-    got = keras.ops.convert_to_numpy(layer(x))
-    x64 = x.astype("float64")
+    x64, got = run_with_random_weights(layer, (2, 5, 4, 2), rng)
     left = diagonal_lstm_reference(x64, *weights_of(layer.left_to_right))
     right = diagonal_lstm_reference(x64, *weights_of(layer.right_to_left), right_to_left=True)
     want = left.copy()
