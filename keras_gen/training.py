@@ -10,17 +10,18 @@ class ProgressBar(keras.callbacks.Callback):
     """One text bar over all epochs with the latest metrics (use with ``fit(verbose=0)``).
 
     It redraws at most every ``refresh_seconds``, so an executed notebook stored in the
-    book keeps a short log of the run rather than one line per update.
+    book keeps a short log of the run rather than one line per update. ``initial`` is
+    the number of epochs already done (a resumed run).
     """
 
-    def __init__(self, epochs, keys=("nll", "val_nll"), description="training", refresh_seconds=20.0):
+    def __init__(self, epochs, keys=("nll", "val_nll"), description="training", refresh_seconds=20.0, initial=0):
         super().__init__()
         self.epochs, self.keys, self.description = epochs, keys, description
-        self.refresh_seconds = refresh_seconds
+        self.refresh_seconds, self.initial = refresh_seconds, initial
 
     def on_train_begin(self, logs=None):
         self.bar = tqdm(
-            total=self.epochs, desc=self.description, unit="epoch", file=sys.stdout,
+            total=self.epochs, initial=self.initial, desc=self.description, unit="epoch", file=sys.stdout,
             mininterval=self.refresh_seconds, ncols=100,
         )
 

@@ -1,0 +1,338 @@
+"""The book's trained checkpoints, made by one entry point: ``python -m keras_gen.train NAME``.
+
+A :class:`Recipe` names the model (the class and arguments the chapter uses), the data
+and the budget. :func:`train` runs it resumably: after every epoch it saves the model
+and optimizer state and the history so far in ``run_dir``, and a run started again
+continues from the last finished epoch, so a long run can span several sittings. At
+the end it evaluates the model on the whole test set and writes the shipped files
+(``NAME.weights.h5`` and ``NAME.json``, see :mod:`keras_gen.pretrained`).
+
+Example:
+
+    python -m keras_gen.train pixelcnn              # resumes runs/pixelcnn if it exists
+    python -m keras_gen.train --list                # the recipes and their budgets
+"""
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+
+import keras
+import numpy as np
+
+from keras_gen import datasets, models
+from keras_gen.validation import check_int
+
+CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints")
+VALIDATION_IMAGES = 1_000  # the first test images, logged every epoch to watch over-fitting
+CHECK_IMAGES = 500  # the first test images of the quick recheck (``check_nll``)
+TRAINING_FIELDS = ("model", "config", "data", "batch_size", "learning_rate", "final_learning_rate", "clipnorm")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How one checkpoint is made.
+
+    Args:
+        model: class name in ``keras_gen.models``.
+        config: the constructor's keyword arguments.
+        data: ``"mnist_dynamic"`` (binarised MNIST, fresh pixels every epoch; the test
+            set is ``load_mnist("fixed").x_test``).
+        epochs, batch_size: the budget.
+        learning_rate, final_learning_rate: Adam's rate, cosine-decayed from the first to
+            the second over the whole run.
+        clipnorm: optional clipping of the gradient's global norm.
+        test_samples: ``None`` for an exact likelihood, else the k of the importance-weighted
+            bound reported as ``test_nll``.
+        chapter: the notebook that shows it.
+    """
+
+    model: str
+    config: dict
+    data: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    final_learning_rate: float
+    chapter: str
+    clipnorm: float | None = None
+    test_samples: int | None = None
+
+
+RECIPES = {
+    "vae": Recipe(
+        model="VAE",
+        config={"image_shape": (28, 28, 1), "latent_dim": 50, "hidden_units": (500, 500), "seed": 0},
+        data="mnist_dynamic",
+        epochs=400,
+        batch_size=100,
+        learning_rate=1e-3,
+        final_learning_rate=1e-4,
+        test_samples=1000,
+        chapter="notebooks/01_vae.ipynb",
+    ),
+    "pixelcnn": Recipe(
+        model="PixelCNN",
+        config={"image_shape": (28, 28, 1), "filters": 64, "num_layers": 6, "output": "bernoulli"},
+        data="mnist_dynamic",
+        epochs=30,
+        batch_size=64,
+        learning_rate=1e-3,
+        final_learning_rate=5e-5,
+        chapter="notebooks/03_pixelcnn.ipynb",
+    ),
+}
+
+
+def command(name):
+    """The shell command that makes checkpoint ``name``."""
+    return f"python -m keras_gen.train {name}"
+
+
+def load_data(recipe):
+    """The recipe's ``ImageData``: training images, labels and the test set."""
+    if recipe.data == "mnist_dynamic":
+        return datasets.load_mnist("dynamic")
+    raise ValueError(f"unknown data {recipe.data!r}.")
+
+
+def build_model(recipe):
+    """A fresh, uncompiled model of the recipe's class and configuration."""
+    return getattr(models, recipe.model)(**recipe.config)
+
+
+def compile_model(model, recipe, total_steps):
+    """Adam with the recipe's cosine-decayed learning rate over ``total_steps`` batches."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        recipe.learning_rate, decay_steps=max(1, total_steps), alpha=recipe.final_learning_rate / recipe.learning_rate
+    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule, clipnorm=recipe.clipnorm))
+
+
+def sha256(path):
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def hardware():
+    """The processor and the threads this process may use, e.g. ``"CPU: AMD EPYC ... (1 of 2 cores)"``."""
+    accelerators = [d for d in keras.distribution.list_devices() if not d.lower().startswith("cpu")]
+    if accelerators:
+        return f"{len(accelerators)} × {accelerators[0]}"
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"CPU: {name} ({usable} of {os.cpu_count()} cores)"
+
+
+def git_commit():
+    """The repository's commit (with ``-dirty`` for uncommitted library changes), or ``None``."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "keras_gen"], cwd=root, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    changed = [line for line in dirty.stdout.splitlines() if "keras_gen/checkpoints/" not in line]
+    return head.stdout.strip() + ("-dirty" if changed else "")
+
+
+def test_log_prob(model, recipe, x, *, seed=0):
+    """Per-image test log-likelihood (nats): exact, or the recipe's importance-weighted bound."""
+    if recipe.test_samples is None:
+        return model.log_prob(x)
+    return model.log_prob(x, num_samples=recipe.test_samples, seed=seed)
+
+
+class SaveProgress(keras.callbacks.Callback):
+    """After every epoch: the model and optimizer state, the history and the seconds spent."""
+
+    def __init__(self, run_dir, progress):
+        super().__init__()
+        self.run_dir, self.progress = run_dir, progress
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress["train_seconds"] += time.time() - self.started
+        self.progress["epochs_done"] = epoch + 1
+        for key, value in (logs or {}).items():
+            if key not in ("loss", "val_loss"):  # the same numbers as nll and val_nll
+                self.progress["history"].setdefault(key, []).append(float(value))
+        state = os.path.join(self.run_dir, "state.weights.h5")
+        self.model.save_weights(state + ".tmp.weights.h5")
+        os.replace(state + ".tmp.weights.h5", state)
+        write_json(os.path.join(self.run_dir, "progress.json"), self.progress)
+
+
+def write_json(path, data):
+    """Write ``data`` as indented JSON, atomically (a killed run leaves the old file)."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+
+
+def _recipe_record(recipe, epochs, num_train):
+    """What defines a run: a resumed run must match it."""
+    record = {key: getattr(recipe, key) for key in TRAINING_FIELDS}
+    record.update(epochs=epochs, num_train=num_train)
+    return json.loads(json.dumps(record))  # tuples as lists, as they come back from JSON
+
+
+def train(name, *, run_dir=None, out_dir=CHECKPOINT_DIR, epochs=None, train_images=None, test_images=None,
+          stop_after=None, verbose=True):
+    """Train checkpoint ``name`` (resuming ``run_dir``), evaluate it and write it to ``out_dir``.
+
+    ``epochs``, ``train_images`` and ``test_images`` shrink the recipe (tests use them);
+    ``stop_after`` ends this sitting after that many epochs, leaving the run to resume.
+    Returns the metadata dict once the run is complete, else ``None``.
+    """
+    if name not in RECIPES:
+        raise ValueError(f"no recipe named {name!r}; the recipes are {sorted(RECIPES)}.")
+    recipe = RECIPES[name]
+    epochs = check_int("epochs", epochs if epochs is not None else recipe.epochs)
+    run_dir = run_dir or os.path.join("runs", name)
+    os.makedirs(run_dir, exist_ok=True)
+    data = load_data(recipe).subset(train_images, test_images)
+    batches = data.train_batches(recipe.batch_size, seed=0)
+    record = _recipe_record(recipe, epochs, len(data.x_train))
+
+    progress_path = os.path.join(run_dir, "progress.json")
+    progress = {"recipe": record, "epochs_done": 0, "train_seconds": 0.0, "history": {}}
+    if os.path.exists(progress_path):
+        with open(progress_path) as f:
+            progress = json.load(f)
+        if progress["recipe"] != record:
+            raise ValueError(
+                f"{run_dir} holds a run of a different recipe ({progress['recipe']}); "
+                f"remove it to start again, or pass another run_dir."
+            )
+
+    keras.utils.set_random_seed(0)
+    model = build_model(recipe)
+    compile_model(model, recipe, epochs * len(batches))
+    done = progress["epochs_done"]
+    if done:
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(os.path.join(run_dir, "state.weights.h5"))
+        keras.utils.set_random_seed(done)
+        batches.epoch = done
+        batches.order = batches._permutation()
+    target = epochs if stop_after is None else min(epochs, done + check_int("stop_after", stop_after))
+    if done < target:
+        if verbose:
+            print(f"{name}: epochs {done + 1}..{target} of {epochs} on {len(data.x_train):,} images ({hardware()})")
+        callbacks = [SaveProgress(run_dir, progress)]
+        if verbose:
+            from keras_gen.training import ProgressBar
+
+            callbacks.append(ProgressBar(epochs, initial=done, description=name, refresh_seconds=60))
+        model.fit(
+            batches,
+            initial_epoch=done,
+            epochs=target,
+            validation_data=(data.x_test[:VALIDATION_IMAGES],),
+            verbose=0,
+            callbacks=callbacks,
+        )
+    if progress["epochs_done"] < epochs:
+        return None
+    return finish(name, model, recipe, data, progress, out_dir, verbose=verbose)
+
+
+def finish(name, model, recipe, data, progress, out_dir, *, verbose=True):
+    """Evaluate the trained ``model`` and write ``NAME.weights.h5`` and ``NAME.json`` to ``out_dir``."""
+    start = time.time()
+    log_p = test_log_prob(model, recipe, data.x_test)
+    check = model.log_prob(data.x_test[:CHECK_IMAGES], **({} if recipe.test_samples is None else {"seed": 0}))
+    eval_seconds = time.time() - start
+    nll = -np.asarray(log_p, dtype="float64")
+    info = {
+        "name": name,
+        "model": recipe.model,
+        "config": json.loads(json.dumps(model.get_config())),
+        "chapter": recipe.chapter,
+        "data": {
+            "dataset": data.name,
+            "binarization": data.binarize,
+            "train_images": int(len(data.x_train)),
+            "validation": f"the first {min(VALIDATION_IMAGES, len(data.x_test)):,} test images, logged every epoch "
+            "(monitoring only: no early stopping or model selection)",
+        },
+        "training": {
+            "optimizer": "Adam",
+            "learning_rate": f"cosine decay from {recipe.learning_rate:g} to {recipe.final_learning_rate:g}",
+            "batch_size": recipe.batch_size,
+            "clipnorm": recipe.clipnorm,
+        },
+        "epochs": progress["epochs_done"],
+        "train_seconds": round(progress["train_seconds"], 1),
+        "eval_seconds": round(eval_seconds, 1),
+        "hardware": hardware(),
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "commit": git_commit(),
+        "history": progress["history"],
+        "test_nll": float(nll.mean()),
+        "test_nll_stderr": float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else None,
+        "test_images": int(len(nll)),
+        "test_how": "exact" if recipe.test_samples is None else f"importance-weighted bound, k = {recipe.test_samples}",
+        "check_nll": float(-np.mean(check)),
+        "check_images": int(min(CHECK_IMAGES, len(data.x_test))),
+        "check_how": "exact" if recipe.test_samples is None else "ELBO, log_prob(x, seed=0)",
+        "command": command(name),
+    }
+    if model.data_type == "8bit":
+        info["test_bits_per_dim"] = info["test_nll"] / (model.num_dims * math.log(2.0))
+    os.makedirs(out_dir, exist_ok=True)
+    weights = os.path.join(out_dir, f"{name}.weights.h5")
+    # A fresh model holding the trained weights: the shipped file carries no optimizer state.
+    shipped = build_model(recipe)
+    for target, source in zip(shipped.weights, model.weights):
+        target.assign(source)
+    shipped.save_weights(weights)
+    info["sha256"] = sha256(weights)
+    info["size_bytes"] = os.path.getsize(weights)
+    write_json(os.path.join(out_dir, f"{name}.json"), info)
+    if verbose:
+        print(f"{name}: test NLL {info['test_nll']:.2f} ± {info['test_nll_stderr'] or 0:.2f} nats "
+              f"({info['test_how']}, {info['test_images']:,} images); written to {weights}")
+    return info
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m keras_gen.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="checkpoints to make (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--run-dir", help="where the resumable state lives (default: runs/NAME)")
+    parser.add_argument("--out-dir", default=CHECKPOINT_DIR, help="where the finished checkpoint is written")
+    parser.add_argument("--stop-after", type=int, help="end this sitting after this many epochs")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, recipe in RECIPES.items():
+            print(f"{name:28s} {recipe.model:18s} {recipe.epochs:4d} epochs, batch {recipe.batch_size}, {recipe.chapter}")
+        return
+    for name in args.names or list(RECIPES):
+        train(name, run_dir=args.run_dir, out_dir=args.out_dir, stop_after=args.stop_after)
+
+
+if __name__ == "__main__":
+    main()
