@@ -10,7 +10,7 @@ NBMAKE_FLAGS ?=
 export KERAS_GEN_DATA_DIR ?= $(DATA_DIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: test unit-tests notebook-tests book book-from-outputs data venv clean
+.PHONY: test unit-tests notebook-tests book book-from-outputs checkpoints data venv clean
 
 test: unit-tests notebook-tests
 
@@ -31,6 +31,12 @@ book-from-outputs: $(BIN)/.installed
 	mkdir -p _build
 	sed 's/execute_notebooks: force.*/execute_notebooks: "off"/' _config.yml > _build/config-from-outputs.yml
 	$(BIN)/jupyter-book build . --config _build/config-from-outputs.yml -W -n --keep-going
+
+# The book's trained checkpoints (keras_gen/checkpoints), each resumable from runs/NAME:
+# `make checkpoints NAMES="vae pixelcnn"` makes some; hours each on a CPU.
+NAMES ?=
+checkpoints: $(BIN)/.installed data
+	$(BIN)/python -m keras_gen.train $(NAMES)
 
 venv: $(BIN)/.installed
 

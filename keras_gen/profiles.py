@@ -1,8 +1,9 @@
 """Run profiles: one notebook, three budgets.
 
 ``KERAS_GEN_PROFILE`` picks ``smoke`` (CI: every cell runs, tiny budget), ``cpu``
-(a reader without a GPU: minutes, visibly learning) or ``full`` (paper-scale, for a
-GPU). Without the variable, ``full`` is chosen when an accelerator is present and
+(a reader without a GPU: loads the book's trained checkpoints, see
+:mod:`keras_gen.pretrained`, and trains only short demonstrations; ``KERAS_GEN_TRAIN=1``
+trains instead) or ``full`` (paper-scale, for a GPU). Without the variable, ``full`` is chosen when an accelerator is present and
 ``cpu`` otherwise.
 """
 
@@ -13,6 +14,7 @@ import keras
 
 NAMES = ("smoke", "cpu", "full")
 ENV_VAR = "KERAS_GEN_PROFILE"
+TRAIN_VAR = "KERAS_GEN_TRAIN"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +26,15 @@ class Profile:
     def choose(self, *, smoke, cpu, full):
         """Return the value given for this profile, e.g. ``profile.choose(smoke=1, cpu=10, full=100)``."""
         return {"smoke": smoke, "cpu": cpu, "full": full}[self.name]
+
+    @property
+    def loads_checkpoints(self):
+        """True where a chapter loads the book's trained checkpoints instead of training.
+
+        That is the ``cpu`` profile, unless ``KERAS_GEN_TRAIN=1`` asks it to train on its
+        own budget; ``smoke`` always trains (CI exercises training), ``full`` too.
+        """
+        return self.name == "cpu" and os.environ.get(TRAIN_VAR, "").strip() in ("", "0")
 
 
 def has_accelerator():

@@ -25,6 +25,19 @@ def test_default_profile_follows_the_hardware(monkeypatch):
     assert profiles.current().name == expected
 
 
+@pytest.mark.parametrize(
+    "name, train, loads",
+    [("cpu", None, True), ("cpu", "1", False), ("cpu", "0", True), ("smoke", None, False), ("full", None, False)],
+)
+def test_only_the_cpu_profile_loads_checkpoints_unless_asked_to_train(monkeypatch, name, train, loads):
+    monkeypatch.setenv(profiles.ENV_VAR, name)
+    if train is None:
+        monkeypatch.delenv(profiles.TRAIN_VAR, raising=False)
+    else:
+        monkeypatch.setenv(profiles.TRAIN_VAR, train)
+    assert profiles.current().loads_checkpoints is loads
+
+
 def test_unknown_profile_is_rejected(monkeypatch):
     monkeypatch.setenv(profiles.ENV_VAR, "huge")
     with pytest.raises(ValueError, match="KERAS_GEN_PROFILE must be one of"):

@@ -1,0 +1,116 @@
+"""Trained checkpoints: every shipped one loads and reproduces its recorded NLL; bad files
+and mismatched models fail clearly; training resumes where it stopped."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_gen import datasets, models, pretrained, train
+
+needs_mnist = pytest.mark.skipif(
+    not os.environ.get(datasets.DATA_DIR_VAR), reason=f"{datasets.DATA_DIR_VAR} not set (make data sets it)"
+)
+SHIPPED = pretrained.names()
+TINY = {"epochs": 2, "train_images": 128, "test_images": 32, "verbose": False}
+
+
+def test_every_recipe_names_a_model_and_its_chapter():
+    for name, recipe in train.RECIPES.items():
+        assert hasattr(models, recipe.model), name
+        assert os.path.exists(os.path.join(os.path.dirname(train.CHECKPOINT_DIR), "..", recipe.chapter)), name
+
+
+def test_shipped_checkpoints_have_complete_metadata():
+    required = {"model", "config", "data", "epochs", "train_seconds", "hardware", "backend", "keras_version",
+                "commit", "sha256", "history", "test_nll", "test_images", "test_how", "check_nll"}
+    for name in SHIPPED:
+        meta = pretrained.info(name)
+        assert required <= set(meta), f"{name} lacks {sorted(required - set(meta))}"
+        assert len(meta["history"]["nll"]) == len(meta["history"]["val_nll"]) == meta["epochs"], name
+        assert meta["test_images"] == 10_000, f"{name}: test NLL not on the whole test set"
+    total = sum(os.path.getsize(os.path.join(train.CHECKPOINT_DIR, f"{n}.weights.h5")) for n in SHIPPED)
+    assert total <= 60e6, f"shipped weights take {total / 1e6:.1f} MB (at most 60 MB)"
+
+
+@needs_mnist
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_reproduces_its_check_nll(name):
+    meta = pretrained.info(name)
+    model = pretrained.load(name)
+    x = datasets.load_mnist("fixed").x_test[: meta["check_images"]]
+    exact = meta["check_how"] == "exact"
+    nll = -np.mean(model.log_prob(x) if exact else model.log_prob(x, seed=0))
+    assert abs(nll - meta["check_nll"]) <= (0.5 if exact else 1.0), (name, nll, meta["check_nll"])
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """A PixelCNN recipe shrunk to two epochs on 128 digits: its run folder and checkpoint folder."""
+    if not os.environ.get(datasets.DATA_DIR_VAR):
+        pytest.skip(f"{datasets.DATA_DIR_VAR} not set")
+    root = tmp_path_factory.mktemp("tiny")
+    info = train.train("pixelcnn", run_dir=str(root / "run"), out_dir=str(root / "out"), **TINY)
+    return root, info
+
+
+def test_training_resumes_where_it_stopped(tiny_checkpoint):
+    root, uninterrupted = tiny_checkpoint
+    run, out = str(root / "resumed"), str(root / "resumed_out")
+    assert train.train("pixelcnn", run_dir=run, out_dir=out, stop_after=1, **TINY) is None
+    with open(os.path.join(run, "progress.json")) as f:
+        assert json.load(f)["epochs_done"] == 1
+    resumed = train.train("pixelcnn", run_dir=run, out_dir=out, **TINY)
+    assert resumed["epochs"] == uninterrupted["epochs"] == 2
+    for key in ("nll", "val_nll"):
+        assert len(resumed["history"][key]) == 2
+        # the same batches, binarisations and optimizer state: the same run
+        np.testing.assert_allclose(resumed["history"][key], uninterrupted["history"][key], rtol=1e-3)
+
+
+def test_a_changed_recipe_is_not_resumed(tiny_checkpoint):
+    root, _ = tiny_checkpoint
+    with pytest.raises(ValueError, match="different recipe"):
+        train.train("pixelcnn", run_dir=str(root / "run"), out_dir=str(root / "out"), **{**TINY, "train_images": 64})
+
+
+def test_tiny_checkpoint_loads_with_its_numbers(tiny_checkpoint):
+    root, meta = tiny_checkpoint
+    out = str(root / "out")
+    assert pretrained.names(out) == ["pixelcnn"]
+    model = pretrained.load("pixelcnn", directory=out)
+    x = datasets.load_mnist("fixed").x_test[: meta["check_images"]]
+    assert abs(-np.mean(model.log_prob(x)) - meta["check_nll"]) < 1e-3
+    assert meta["sha256"] == train.sha256(os.path.join(out, "pixelcnn.weights.h5"))
+
+
+def _copy(root, name):
+    target = root / name
+    shutil.copytree(root / "out", target)
+    return str(target)
+
+
+def test_missing_corrupt_or_mismatched_checkpoints_name_the_training_command(tiny_checkpoint):
+    root, meta = tiny_checkpoint
+    command = "python -m keras_gen.train pixelcnn"
+    with pytest.raises(pretrained.CheckpointError, match=command):
+        pretrained.load("pixelcnn", directory=str(root / "nowhere"))
+    missing = _copy(root, "missing")
+    os.remove(os.path.join(missing, "pixelcnn.weights.h5"))
+    with pytest.raises(pretrained.CheckpointError, match=f"missing.*{command}"):
+        pretrained.load("pixelcnn", directory=missing)
+    corrupt = _copy(root, "corrupt")
+    with open(os.path.join(corrupt, "pixelcnn.weights.h5"), "r+b") as f:
+        f.seek(-100, os.SEEK_END)
+        tail = f.read()
+        f.seek(-100, os.SEEK_END)
+        f.write(bytes(b ^ 0xFF for b in tail))
+    with pytest.raises(pretrained.CheckpointError, match=f"SHA-256.*{command}"):
+        pretrained.load("pixelcnn", directory=corrupt)
+    config = {**meta["config"], "filters": meta["config"]["filters"] // 2}
+    with pytest.raises(pretrained.CheckpointError, match=f"filters: 32 here, 64 in the checkpoint.*{command}"):
+        pretrained.load("pixelcnn", models.PixelCNN.from_config(config), directory=str(root / "out"))
+    with pytest.raises(pretrained.CheckpointError, match="holds a PixelCNN, not a VAE"):
+        pretrained.load("pixelcnn", models.VAE(latent_dim=2), directory=str(root / "out"))
