@@ -52,7 +52,8 @@ def image_grid(images, ncols=None, title=None, ax=None, scale=0.6):
 
 
 def plot_history(history, keys=("nll",), ax=None, ylabel="nats per image"):
-    """Training (and validation, when logged) curves of ``keys`` from a Keras ``History``."""
+    """Training (and validation, when logged) curves of ``keys`` from a Keras ``History``
+    or a dict of per-epoch lists (a checkpoint's stored history)."""
     logs = history.history if hasattr(history, "history") else history
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
@@ -60,9 +61,10 @@ def plot_history(history, keys=("nll",), ax=None, ylabel="nats per image"):
         if key not in logs:
             raise ValueError(f"history has no {key!r}; it logged {sorted(logs)}.")
         epochs = np.arange(1, len(logs[key]) + 1)
-        ax.plot(epochs, logs[key], marker="o", label=f"train {key}")
+        few = len(epochs) <= 30  # markers only where they can be told apart
+        ax.plot(epochs, logs[key], marker="o" if few else None, label=f"train {key}")
         if f"val_{key}" in logs:
-            ax.plot(epochs, logs[f"val_{key}"], marker="s", label=f"test {key}")
+            ax.plot(epochs, logs[f"val_{key}"], marker="s" if few else None, label=f"test {key}")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

@@ -89,3 +89,19 @@ def load(name, model=None, directory=CHECKPOINT_DIR):
     except (ValueError, OSError) as error:
         raise CheckpointError(f"checkpoint {name!r} could not be loaded into {model.name}: {error}; {remake}.") from error
     return model
+
+
+def describe(name, directory=CHECKPOINT_DIR):
+    """How, on what and how long checkpoint ``name`` was trained, in one paragraph (for the chapters)."""
+    meta = info(name, directory)
+    data, training = meta["data"], meta["training"]
+    planned = meta.get("planned_epochs", meta["epochs"])
+    epochs = f"{meta['epochs']} epochs" + (f" (of a planned {planned}; the run goes on)" if planned != meta["epochs"] else "")
+    return (
+        f"checkpoint {name!r}: {meta['model']}, {epochs} on {data['train_images']:,} images of {data['dataset']}, "
+        f"batch {training['batch_size']}, {training['optimizer']} with {training['learning_rate']}; "
+        f"{meta['train_seconds'] / 3600:.1f} h of training on {meta['hardware']}, {meta['backend']} backend, "
+        f"Keras {meta['keras_version']}, commit {str(meta['commit'])[:12]}. "
+        f"Recorded test NLL {meta['test_nll']:.2f} nats ({meta['test_how']}, {meta['test_images']:,} images). "
+        f"Made by `{meta['command']}`."
+    )

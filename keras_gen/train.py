@@ -198,12 +198,14 @@ def _recipe_record(recipe, epochs, num_train):
 
 
 def train(name, *, run_dir=None, out_dir=CHECKPOINT_DIR, epochs=None, train_images=None, test_images=None,
-          stop_after=None, verbose=True):
+          stop_after=None, write_partial=False, verbose=True):
     """Train checkpoint ``name`` (resuming ``run_dir``), evaluate it and write it to ``out_dir``.
 
     ``epochs``, ``train_images`` and ``test_images`` shrink the recipe (tests use them);
     ``stop_after`` ends this sitting after that many epochs, leaving the run to resume.
-    Returns the metadata dict once the run is complete, else ``None``.
+    ``write_partial=True`` trains nothing: it evaluates and writes the run as it stands
+    (its metadata says how many of the planned epochs are done), for a run that spans
+    several sittings. Returns the metadata dict once written, else ``None``.
     """
     if name not in RECIPES:
         raise ValueError(f"no recipe named {name!r}; the recipes are {sorted(RECIPES)}.")
@@ -237,6 +239,10 @@ def train(name, *, run_dir=None, out_dir=CHECKPOINT_DIR, epochs=None, train_imag
         batches.epoch = done
         batches.order = batches._permutation()
     target = epochs if stop_after is None else min(epochs, done + check_int("stop_after", stop_after))
+    if write_partial:
+        if not done:
+            raise ValueError(f"{run_dir} holds no finished epoch to write yet.")
+        target = done
     if done < target:
         if verbose:
             print(f"{name}: epochs {done + 1}..{target} of {epochs} on {len(data.x_train):,} images ({hardware()})")
@@ -253,12 +259,12 @@ def train(name, *, run_dir=None, out_dir=CHECKPOINT_DIR, epochs=None, train_imag
             verbose=0,
             callbacks=callbacks,
         )
-    if progress["epochs_done"] < epochs:
+    if progress["epochs_done"] < epochs and not write_partial:
         return None
-    return finish(name, model, recipe, data, progress, out_dir, verbose=verbose)
+    return finish(name, model, recipe, data, progress, out_dir, planned_epochs=epochs, verbose=verbose)
 
 
-def finish(name, model, recipe, data, progress, out_dir, *, verbose=True):
+def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verbose=True):
     """Evaluate the trained ``model`` and write ``NAME.weights.h5`` and ``NAME.json`` to ``out_dir``."""
     start = time.time()
     log_p = test_log_prob(model, recipe, data.x_test)
@@ -284,6 +290,7 @@ def finish(name, model, recipe, data, progress, out_dir, *, verbose=True):
             "clipnorm": recipe.clipnorm,
         },
         "epochs": progress["epochs_done"],
+        "planned_epochs": planned_epochs,
         "train_seconds": round(progress["train_seconds"], 1),
         "eval_seconds": round(eval_seconds, 1),
         "hardware": hardware(),
@@ -325,13 +332,17 @@ def main(argv=None):
     parser.add_argument("--run-dir", help="where the resumable state lives (default: runs/NAME)")
     parser.add_argument("--out-dir", default=CHECKPOINT_DIR, help="where the finished checkpoint is written")
     parser.add_argument("--stop-after", type=int, help="end this sitting after this many epochs")
+    parser.add_argument(
+        "--write-partial", action="store_true", help="write the checkpoint of the run as it stands, without training"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, recipe in RECIPES.items():
             print(f"{name:28s} {recipe.model:18s} {recipe.epochs:4d} epochs, batch {recipe.batch_size}, {recipe.chapter}")
         return
     for name in args.names or list(RECIPES):
-        train(name, run_dir=args.run_dir, out_dir=args.out_dir, stop_after=args.stop_after)
+        train(name, run_dir=args.run_dir, out_dir=args.out_dir, stop_after=args.stop_after,
+              write_partial=args.write_partial)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,9 @@ def test_training_resumes_where_it_stopped(tiny_checkpoint):
     assert train.train("pixelcnn", run_dir=run, out_dir=out, stop_after=1, **TINY) is None
     with open(os.path.join(run, "progress.json")) as f:
         assert json.load(f)["epochs_done"] == 1
+    partial = train.train("pixelcnn", run_dir=run, out_dir=out, write_partial=True, **TINY)
+    assert (partial["epochs"], partial["planned_epochs"]) == (1, 2)
+    assert "of a planned 2" in pretrained.describe("pixelcnn", directory=out)
     resumed = train.train("pixelcnn", run_dir=run, out_dir=out, **TINY)
     assert resumed["epochs"] == uninterrupted["epochs"] == 2
     for key in ("nll", "val_nll"):
