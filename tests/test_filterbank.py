@@ -32,8 +32,8 @@ def numpy_window(h_dec, kernel, bias, n, height, width):
     gx, gy, log_var, log_delta, log_gamma = (h_dec @ kernel + bias).T
     return np.stack(
         [
-            (width + 1) / 2 * (gx + 1),
-            (height + 1) / 2 * (gy + 1),
+            (width - 1) / 2 * (gx + 1),
+            (height - 1) / 2 * (gy + 1),
             (max(height, width) - 1) / (n - 1) * np.exp(log_delta),
             np.exp(log_var),
             np.exp(log_gamma),
@@ -45,8 +45,8 @@ def numpy_window(h_dec, kernel, bias, n, height, width):
 def set_window(window_layer, center_x, center_y, stride_tilde, variance, intensity, width, height):
     """Make a window layer ignore h_dec and return the given window (zero kernel, chosen bias)."""
     kernel, bias = window_layer.linear.get_weights()
-    gx = 2 * center_x / (width + 1) - 1
-    gy = 2 * center_y / (height + 1) - 1
+    gx = 2 * center_x / (width - 1) - 1
+    gy = 2 * center_y / (height - 1) - 1
     window_layer.linear.set_weights(
         [np.zeros_like(kernel), np.array([gx, gy, np.log(variance), np.log(stride_tilde), np.log(intensity)])]
     )
@@ -214,3 +214,22 @@ def test_initial_windows_view_the_whole_image_and_write_at_unit_gain():
     np.testing.assert_allclose(ops.convert_to_numpy(write_window)[:, 4], N * N / (HEIGHT * WIDTH), rtol=1e-5)
     # every filter row sums to 1, so the N² ones spread to N² / gamma^ = H·W in total: unit gain on average
     np.testing.assert_allclose(ops.convert_to_numpy(update).mean(axis=(1, 2, 3)), 1.0, rtol=1e-5)
+
+
+def test_window_coordinates_count_pixels_from_zero():
+    """g~ = 0 is the image centre (A - 1)/2, and g~ = ±1 or a grid with delta~ = 1 reaches the
+    first and last pixels exactly, never past them (the paper's (A + 1)/2 counts from 1)."""
+    window_layer = AttentionWindow(2, SHAPE)
+    window_layer.build((None, H_DEC))
+    h_dec = np.zeros((4, H_DEC), "float32")
+    kernel, _ = window_layer.linear.get_weights()
+    for g_tilde, expected_x, expected_y in [(0.0, (WIDTH - 1) / 2, (HEIGHT - 1) / 2), (-1.0, 0.0, 0.0),
+                                            (1.0, WIDTH - 1, HEIGHT - 1)]:
+        window_layer.linear.set_weights([np.zeros_like(kernel), np.array([g_tilde, g_tilde, 0.0, 0.0, 0.0])])
+        window = ops.convert_to_numpy(window_layer(h_dec))[0]
+        np.testing.assert_allclose(window[:2], [expected_x, expected_y], atol=1e-5)
+    window_layer.linear.set_weights([np.zeros_like(kernel), np.zeros(5)])  # centred, delta~ = 1
+    center_x, _, stride, _, _ = ops.convert_to_numpy(window_layer(h_dec))[0]
+    # the two filters of the 2x2 grid sit on the first and the last column of the widest side
+    centres = center_x + (np.arange(1, 3) - 2 / 2 - 0.5) * stride
+    np.testing.assert_allclose(centres, [0.0, WIDTH - 1], atol=1e-5)

@@ -22,10 +22,12 @@ class AttentionWindow(keras.layers.Layer):
     """Where an N×N grid of Gaussian filters looks, from a linear map of ``h_dec`` (eq. 21–24).
 
     ``(g~_X, g~_Y, log sigma^2, log delta~, log gamma) = W(h_dec)``, then
-    ``g_X = (A + 1)/2 (g~_X + 1)``, ``g_Y = (B + 1)/2 (g~_Y + 1)`` and
-    ``delta = (max(A, B) - 1)/(N - 1) delta~`` for an image of width A and height B, so
-    that ``g~ = ±1`` and ``delta~ = 1`` let the grid span the whole image. Returns
-    ``(g_X, g_Y, delta, sigma^2, gamma)`` per image, shape (B, 5), in ``WINDOW_FIELDS`` order.
+    ``g_X = (A - 1)/2 (g~_X + 1)``, ``g_Y = (B - 1)/2 (g~_Y + 1)`` and
+    ``delta = (max(A, B) - 1)/(N - 1) delta~`` for an image of width A and height B. Pixels
+    are counted from 0 (the paper counts from 1 and writes ``(A + 1)/2``), so ``g~ = 0`` is
+    the image centre ``(A - 1)/2``, ``g~ = ±1`` are the first and last pixels, and
+    ``delta~ = 1`` spans the image exactly. Returns ``(g_X, g_Y, delta, sigma^2, gamma)``
+    per image, shape (B, 5), in ``WINDOW_FIELDS`` order.
 
     The paper leaves the initial window open. The bias of W starts every window as a coarse
     view of the whole image: centred, ``delta = max(A, B) / N`` so that the N filters tile
@@ -50,8 +52,8 @@ class AttentionWindow(keras.layers.Layer):
         stride = max(height, width) / self.grid_size
         stride_tilde = stride / ((max(height, width) - 1) / max(self.grid_size - 1, 1))
         return [
-            -2.0 / (width + 1),
-            -2.0 / (height + 1),
+            0.0,
+            0.0,
             math.log(stride**2 / 4),
             math.log(stride_tilde),
             math.log(self.initial_intensity),
@@ -66,8 +68,8 @@ class AttentionWindow(keras.layers.Layer):
         stride_scale = (max(height, width) - 1) / max(self.grid_size - 1, 1)
         return ops.stack(
             [
-                (width + 1) / 2 * (center_x + 1.0),
-                (height + 1) / 2 * (center_y + 1.0),
+                (width - 1) / 2 * (center_x + 1.0),
+                (height - 1) / 2 * (center_y + 1.0),
                 stride_scale * ops.exp(log_stride),
                 ops.exp(log_variance),
                 ops.exp(log_intensity),

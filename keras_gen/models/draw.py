@@ -12,6 +12,8 @@ receives one latent code per step and adds what it writes to the canvas:
 
 The loss is ``-log D(x | c_T)`` (Bernoulli with means ``sigmoid(c_T)``, eq. 9) plus the
 KL of every step's posterior from the N(0, I) prior, summed over the T steps (eq. 10–11).
+The posterior layer emits ``(mu_t, log sigma_t^2)``, the VAE's convention (the paper's
+eq. 2 emits ``log sigma_t``: the same family, up to a factor 2 in the affine map).
 """
 
 import keras
