@@ -139,3 +139,18 @@ def test_bad_arguments_and_data_raise_clear_errors(rng):
         model.log_prob(np.zeros((2, 5, 4, 1), "float32"))
     with pytest.raises(ValueError, match="binary data"):
         model.log_prob(np.full((2, 4, 4, 1), 0.5, "float32"))
+
+
+def test_skip_connections_are_learned_one_by_one_convolutions(rng):
+    """skip=True: the output layers read sum_k skip_k(block_k output), a mask-B 1x1 convolution per block."""
+    plain = PixelRNN((3, 4, 1), layer_type="row_lstm", num_layers=2, units=4)
+    model = PixelRNN((3, 4, 1), layer_type="row_lstm", num_layers=2, units=4, skip=True)
+    assert model.count_params() - plain.count_params() == 2 * (8 * 8 + 8)  # two 1x1 convolutions, 8 -> 8 maps
+    randomise(model, rng, scale=0.5)
+    x = random_binary_images(rng, 2, (3, 4, 1))
+    h = model.input_conv(model.scale_image(x))
+    expected = 0.0
+    for block, skip in zip(model.blocks, model.skip_convs):
+        h = block(h)
+        expected = expected + keras.ops.convert_to_numpy(skip(h))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.hidden_features(x)), expected, rtol=1e-5, atol=1e-6)

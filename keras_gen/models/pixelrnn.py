@@ -30,8 +30,10 @@ class PixelRNN(AutoregressiveModel):
         output: ``"bernoulli"`` (binary data) or ``"categorical"`` (256-way softmax per
             colour, 8-bit data).
         residual: residual connections around each LSTM (figure 5), or none.
-        skip: if True, the output layers read the sum of every block's output (skip
-            connections to the output) instead of the last block's alone.
+        skip: if True, every block's output also reaches the output layers through a
+            learned 1×1 convolution (mask B) of its own, and the output layers read the
+            sum of these (the paper's skip connections, section 3.3); otherwise they read
+            the last block's output alone.
         small_image_shape: (s, s', C) of a smaller image to condition on (the
             multi-scale conditional network); ``H`` and ``W`` must be multiples of it.
             The model then takes ``{"image": x, "small_image": small}``.
@@ -80,6 +82,10 @@ class PixelRNN(AutoregressiveModel):
             )
             for k in range(self.num_layers)
         ]
+        if self.skip:
+            self.skip_convs = [
+                MaskedConv2D(2 * self.units, 1, "B", groups, name=f"skip_{k}") for k in range(self.num_layers)
+            ]
         self.output_hidden = MaskedConv2D(2 * self.units, 1, "B", groups, activation="relu", name="output_hidden")
         self.output_conv = MaskedConv2D(self.head.num_outputs(channels), 1, "B", groups, name="output_conv")
         self.create_weights()
@@ -114,18 +120,19 @@ class PixelRNN(AutoregressiveModel):
     def hidden_features(self, inputs, depth=None):
         """Feature maps after the mask-A layer and the first ``depth`` blocks (all by default).
 
-        With ``skip=True`` the sum of the outputs of those blocks.
+        With ``skip=True`` the sum of those blocks' skip convolutions.
         """
         image, conditions = self.split_inputs(inputs)
         condition = None
         if self.small_image_shape is not None:
             condition = self.upsample(self.scale_image(conditions["small_image"]))
         h = self.input_conv(self.scale_image(image))
-        outputs = []
-        for block in self.blocks[:depth]:
+        skipped = []
+        for k, block in enumerate(self.blocks[:depth]):
             h = block(h, condition=condition)
-            outputs.append(h)
-        return ops.sum(ops.stack(outputs), axis=0) if self.skip and outputs else h
+            if self.skip:
+                skipped.append(self.skip_convs[k](h))
+        return ops.sum(ops.stack(skipped), axis=0) if skipped else h
 
     def call(self, inputs, training=False):
         h = self.output_hidden(ops.relu(self.hidden_features(inputs)))
