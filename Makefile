@@ -23,7 +23,9 @@ notebook-tests: $(BIN)/.installed data
 
 # Notebooks run through jupyter-cache: one cache per profile and version of keras_gen, so a
 # cell runs again only when its notebook's code, the profile or the library changed; a prose
-# change rebuilds in minutes. `make book-clean` forces a full run.
+# change rebuilds in minutes. `make book-clean` forces a full run. The kernels load the
+# backend as they start (book/_kernel/00-load-backend.py), so TensorFlow's start-up log
+# goes to this console and not into the chapters' outputs.
 LIBRARY_HASH = $(shell find keras_gen -name '*.py' | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
 BOOK_CACHE ?= $(CURDIR)/_build/.jupyter_cache/$(PROFILE)-$(LIBRARY_HASH)
 # _config.yml with one build's settings, written under _build (local extensions by absolute path)
@@ -32,7 +34,9 @@ BOOK_CONFIG = sed -e 's|: book/_ext|: $(CURDIR)/book/_ext|'
 book: $(BIN)/.installed data mathjax
 	mkdir -p _build
 	$(BOOK_CONFIG) -e 's|^  cache: .*|  cache: $(BOOK_CACHE)|' _config.yml > _build/config-$(PROFILE).yml
-	KERAS_GEN_PROFILE=$(PROFILE) $(BIN)/jupyter-book build . --config _build/config-$(PROFILE).yml -W -n --keep-going
+	mkdir -p _build/ipython/profile_default/startup
+	cp book/_kernel/00-load-backend.py _build/ipython/profile_default/startup/
+	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=$(PROFILE) $(BIN)/jupyter-book build . --config _build/config-$(PROFILE).yml -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
 
 # The book from notebooks that already hold their outputs, without running them again
@@ -63,10 +67,13 @@ book/_static/mathjax/tex-chtml.js:
 	cp .data/npm-mathjax/package/LICENSE book/_static/mathjax/
 	rm -rf .data/npm-mathjax
 
-# Headless Chromium and its WebDriver for `make book-check` (Debian packages).
+# Headless Chromium and its WebDriver for `make book-check`: Debian's packages, installed
+# when missing; CHROMIUM and CHROMEDRIVER name another pair (GitHub's runners ship Chrome).
+export CHROMIUM ?= /usr/bin/chromium
+export CHROMEDRIVER ?= /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(CHROMEDRIVER)" ]; then \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; fi
 
 venv: $(BIN)/.installed

@@ -95,6 +95,8 @@ def test_config_serves_everything_from_the_book_and_caches_execution():
         makefile = f.read()
     for target in ("book:", "book-from-outputs:", "book-check:", "book-clean:", "mathjax:", "browser:"):
         assert f"\n{target}" in makefile, f"Makefile lacks {target}"
+    startup = "book/_kernel/00-load-backend.py"  # keeps TensorFlow's start-up log out of the pages
+    assert startup in makefile and os.path.isfile(os.path.join(ROOT, startup))
 
 
 def test_book_workflow_builds_checks_and_deploys_on_pushes_to_main():
