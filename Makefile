@@ -10,7 +10,7 @@ NBMAKE_FLAGS ?=
 export KERAS_GEN_DATA_DIR ?= $(DATA_DIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: test unit-tests notebook-tests book book-from-outputs checkpoints data venv clean
+.PHONY: test unit-tests notebook-tests book book-from-outputs book-check book-clean mathjax browser checkpoints data venv clean
 
 test: unit-tests notebook-tests
 
@@ -21,15 +21,29 @@ unit-tests: $(BIN)/.installed data
 notebook-tests: $(BIN)/.installed data
 	KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
 
-book: $(BIN)/.installed data
-	KERAS_GEN_PROFILE=$(PROFILE) $(BIN)/jupyter-book build . -W -n --keep-going
+# Notebooks run through jupyter-cache: one cache per profile and version of keras_gen, so a
+# cell runs again only when its notebook's code, the profile or the library changed; a prose
+# change rebuilds in minutes. `make book-clean` forces a full run. The kernels load the
+# backend as they start (book/_kernel/00-load-backend.py), so TensorFlow's start-up log
+# goes to this console and not into the chapters' outputs.
+LIBRARY_HASH = $(shell find keras_gen -name '*.py' | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
+BOOK_CACHE ?= $(CURDIR)/_build/.jupyter_cache/$(PROFILE)-$(LIBRARY_HASH)
+# _config.yml with one build's settings, written under _build (local extensions by absolute path)
+BOOK_CONFIG = sed -e 's|: book/_ext|: $(CURDIR)/book/_ext|'
+
+book: $(BIN)/.installed data mathjax
+	mkdir -p _build
+	$(BOOK_CONFIG) -e 's|^  cache: .*|  cache: $(BOOK_CACHE)|' _config.yml > _build/config-$(PROFILE).yml
+	mkdir -p _build/ipython/profile_default/startup
+	cp book/_kernel/00-load-backend.py _build/ipython/profile_default/startup/
+	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=$(PROFILE) $(BIN)/jupyter-book build . --config _build/config-$(PROFILE).yml -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
 
 # The book from notebooks that already hold their outputs, without running them again
 # (CI: `make test NBMAKE_FLAGS=--overwrite` executes them once, in place, in its clone).
-book-from-outputs: $(BIN)/.installed
+book-from-outputs: $(BIN)/.installed mathjax
 	mkdir -p _build
-	sed 's/execute_notebooks: force.*/execute_notebooks: "off"/' _config.yml > _build/config-from-outputs.yml
+	$(BOOK_CONFIG) -e 's/execute_notebooks: .*/execute_notebooks: "off"/' _config.yml > _build/config-from-outputs.yml
 	$(BIN)/jupyter-book build . --config _build/config-from-outputs.yml -W -n --keep-going
 
 # The book's trained checkpoints (keras_gen/checkpoints), each resumable from runs/NAME:
@@ -37,6 +51,36 @@ book-from-outputs: $(BIN)/.installed
 NAMES ?=
 checkpoints: $(BIN)/.installed data
 	$(BIN)/python -m keras_gen.train $(NAMES)
+
+# Every page of _build/html opened in headless Chromium: formulas typeset, images loaded,
+# GIFs animated, no stderr or backend log, no broken link, launch buttons, no console error.
+book-check: $(BIN)/.installed browser
+	$(BIN)/python tests/browser/check_book.py _build/html
+
+book-clean:
+	rm -rf _build
+
+# MathJax 3 served from the book itself (the npm package, without its speech and SVG parts).
+MATHJAX_VERSION ?= 3.2.2
+mathjax: book/_static/mathjax/tex-chtml.js
+
+book/_static/mathjax/tex-chtml.js:
+	rm -rf .data/npm-mathjax book/_static/mathjax
+	mkdir -p .data/npm-mathjax book/_static/mathjax
+	cd .data/npm-mathjax && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-*.tgz
+	tar -C .data/npm-mathjax/package/es5 -cf - tex-chtml.js input output/chtml.js output/chtml a11y ui adaptors \
+	  | tar -C book/_static/mathjax -xf -
+	cp .data/npm-mathjax/package/LICENSE book/_static/mathjax/
+	rm -rf .data/npm-mathjax
+
+# Headless Chromium and its WebDriver for `make book-check`: Debian's packages, installed
+# when missing; CHROMIUM and CHROMEDRIVER name another pair (GitHub's runners ship Chrome).
+export CHROMIUM ?= /usr/bin/chromium
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(CHROMEDRIVER)" ]; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; fi
 
 venv: $(BIN)/.installed
 

@@ -1,4 +1,4 @@
-"""The Diagonal LSTM and the Diagonal BiLSTM (van den Oord et al., 2016, section 3.2).
+"""The Diagonal LSTM and the Diagonal BiLSTM (van den Oord et al., 2016a, section 3.2).
 
 The Diagonal LSTM sweeps over the image one diagonal at a time. The input map is
 skewed (``keras_gen.ops.skew``: row i moved i positions right), so that each

@@ -1,4 +1,4 @@
-"""The residual block around a PixelRNN layer (van den Oord et al., 2016, section 3.3, figure 5).
+"""The residual block around a PixelRNN layer (van den Oord et al., 2016a, section 3.3, figure 5).
 
 The block takes 2h feature maps, runs an LSTM layer with h units on them and maps
 its h hidden states back up to 2h features with a 1×1 convolution (mask B), which

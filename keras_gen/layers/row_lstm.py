@@ -1,4 +1,4 @@
-"""The Row LSTM (van den Oord et al., 2016, section 3.1, eq. 3).
+"""The Row LSTM (van den Oord et al., 2016a, section 3.1, eq. 3).
 
 The image is processed row by row from top to bottom, a whole row per step. The
 input-to-state part is a k×1 convolution along the row (masked, mask B) computed for

@@ -1,4 +1,4 @@
-"""What the Row LSTM and the Diagonal LSTM share (van den Oord et al., 2016, section 3).
+"""What the Row LSTM and the Diagonal LSTM share (van den Oord et al., 2016a, section 3).
 
 Both are LSTMs that sweep over an image one line at a time (a row, or a diagonal)
 and update the whole line at once. Their gates come from two convolutions (eq. 3):

@@ -1,4 +1,4 @@
-"""The multi-scale PixelRNN (van den Oord et al., 2016, section 3.4).
+"""The multi-scale PixelRNN (van den Oord et al., 2016a, section 3.4).
 
 An unconditional PixelRNN models a small s×s image, here every ``factor``-th pixel of
 every ``factor``-th row of the n×n image (s = n / factor); a conditional PixelRNN then

@@ -1,4 +1,4 @@
-"""PixelRNN (van den Oord et al., 2016, sections 3.1–3.4 and table 1).
+"""PixelRNN (van den Oord et al., 2016a, sections 3.1–3.4 and table 1).
 
 A 7×7 mask-A convolution, a stack of residual LSTM blocks (Row LSTM or Diagonal
 BiLSTM), two ReLU + 1×1 mask-B layers, and the output head. Optionally the network

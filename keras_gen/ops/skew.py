@@ -1,4 +1,4 @@
-"""The skew of the Diagonal BiLSTM (van den Oord et al., 2016, section 3.2, figure 3).
+"""The skew of the Diagonal BiLSTM (van den Oord et al., 2016a, section 3.2, figure 3).
 
 Skewing offsets row i of a feature map by i positions to the right, so that each
 diagonal of the image becomes one column: pixel (i, j) moves to (i, i + j). An
