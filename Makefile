@@ -9,6 +9,9 @@ PROFILE ?= cpu
 NBMAKE_FLAGS ?=
 export KERAS_GEN_DATA_DIR ?= $(DATA_DIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Kernels that run the notebooks load the backend as they start (see the file), so that
+# TensorFlow's start-up log stays out of the chapters' outputs.
+KERNEL_STARTUP = _build/ipython/profile_default/startup/00-load-backend.py
 
 .PHONY: test unit-tests notebook-tests book book-from-outputs book-check book-clean mathjax browser checkpoints data venv clean
 
@@ -18,24 +21,27 @@ unit-tests: $(BIN)/.installed data
 	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests
 	KERAS_BACKEND=jax $(BIN)/pytest -q tests
 
-notebook-tests: $(BIN)/.installed data
-	KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
+notebook-tests: $(BIN)/.installed data $(KERNEL_STARTUP)
+	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
 
-# Notebooks run through jupyter-cache: one cache per profile and version of keras_gen, so a
+# Notebooks run through jupyter-cache: one cache per profile and version of keras_gen (its code
+# and its checkpoints' metadata), so a
 # cell runs again only when its notebook's code, the profile or the library changed; a prose
 # change rebuilds in minutes. `make book-clean` forces a full run. The kernels load the
 # backend as they start (book/_kernel/00-load-backend.py), so TensorFlow's start-up log
 # goes to this console and not into the chapters' outputs.
-LIBRARY_HASH = $(shell find keras_gen -name '*.py' | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
+LIBRARY_HASH = $(shell find keras_gen -name '*.py' -o -name '*.json' | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
 BOOK_CACHE ?= $(CURDIR)/_build/.jupyter_cache/$(PROFILE)-$(LIBRARY_HASH)
 # _config.yml with one build's settings, written under _build (local extensions by absolute path)
 BOOK_CONFIG = sed -e 's|: book/_ext|: $(CURDIR)/book/_ext|'
 
-book: $(BIN)/.installed data mathjax
+$(KERNEL_STARTUP): book/_kernel/00-load-backend.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+book: $(BIN)/.installed data mathjax $(KERNEL_STARTUP)
 	mkdir -p _build
 	$(BOOK_CONFIG) -e 's|^  cache: .*|  cache: $(BOOK_CACHE)|' _config.yml > _build/config-$(PROFILE).yml
-	mkdir -p _build/ipython/profile_default/startup
-	cp book/_kernel/00-load-backend.py _build/ipython/profile_default/startup/
 	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=$(PROFILE) $(BIN)/jupyter-book build . --config _build/config-$(PROFILE).yml -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
 
