@@ -17,6 +17,24 @@ from keras_gen.models.base import GenerativeModel
 from keras_gen.validation import check_int
 
 
+class ConditionedBatches(keras.utils.PyDataset):
+    """The batches ``(images, condition)`` of another ``PyDataset`` as inputs ``{"image": images, name: condition}``."""
+
+    def __init__(self, batches, name):
+        super().__init__()
+        self.batches, self.name = batches, name
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        images, condition = self.batches[index]
+        return ({"image": images, self.name: condition},)
+
+    def on_epoch_end(self):
+        self.batches.on_epoch_end()
+
+
 class AutoregressiveModel(GenerativeModel):
     """A density over images factorised over pixels in raster order (and R → G → B).
 
@@ -111,6 +129,43 @@ class AutoregressiveModel(GenerativeModel):
             if array.ndim == 0 or len(array) != n:
                 raise ValueError(f"{name} must have one entry per image ({n}), got shape {array.shape}.")
         return arrays
+
+    def fit(self, x=None, y=None, **kwargs):
+        """Train on the exact negative log-likelihood (Keras's ``fit``).
+
+        A conditional model takes its input dict ``{"image": images, name: condition}``;
+        a model with one condition also takes it in the targets' place, as arrays
+        ``fit(images, condition)`` or as batches ``(images, condition)``, such as
+        ``ImageData.train_batches(batch_size, with_labels=True)``. An unconditional model
+        trains on images alone.
+        """
+        x, y = self._as_model_inputs(x, y)
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, tuple) and len(validation) == 2:
+            kwargs["validation_data"] = (self._as_model_inputs(*validation)[0],)
+        return super().fit(x, y, **kwargs)
+
+    def _as_model_inputs(self, x, y):
+        """``(x, y)`` given to ``fit`` as the model's inputs and no targets (see ``fit``)."""
+        if isinstance(x, keras.utils.PyDataset) and y is None:
+            first = x[0]
+            if isinstance(first, tuple) and len(first) == 2 and not isinstance(first[0], dict):
+                return ConditionedBatches(x, self._single_condition()), None
+            return x, None
+        if y is None or isinstance(x, dict):
+            if y is not None:
+                raise ValueError("fit takes either a dict of inputs or (images, condition), not both.")
+            return x, None
+        return {"image": x, self._single_condition(): y}, None
+
+    def _single_condition(self):
+        if len(self.condition_names) != 1:
+            kind = "is unconditional" if not self.condition_names else f"takes {list(self.condition_names)}"
+            raise ValueError(
+                f"{type(self).__name__} {kind}, so it cannot take a condition in the targets' place; "
+                f"train it on {'images alone' if not self.condition_names else 'a dict of inputs'}."
+            )
+        return self.condition_names[0]
 
     def log_prob(self, x, *, batch_size=256, **conditions):
         """Exact ``log p(x)`` per image in nats, shape (batch,)."""
