@@ -77,6 +77,17 @@ RECIPES = {
         test_samples=1000,
         chapter="notebooks/01_vae.ipynb",
     ),
+    "vae_2d": Recipe(
+        model="VAE",
+        config={"image_shape": (28, 28, 1), "latent_dim": 2, "hidden_units": (500, 500), "seed": 0},
+        data="mnist_dynamic",
+        epochs=100,
+        batch_size=100,
+        learning_rate=1e-3,
+        final_learning_rate=1e-4,
+        test_samples=1000,
+        chapter="notebooks/01_vae.ipynb",
+    ),
     "pixelcnn": Recipe(
         model="PixelCNN",
         config={"image_shape": (28, 28, 1), "filters": 64, "num_layers": 6, "output": "bernoulli"},
