@@ -98,6 +98,16 @@ RECIPES = {
         final_learning_rate=5e-5,
         chapter="notebooks/03_pixelcnn.ipynb",
     ),
+    "gated_pixelcnn": Recipe(
+        model="GatedPixelCNN",
+        config={"image_shape": (28, 28, 1), "filters": 32, "num_layers": 7, "output": "bernoulli"},
+        data="mnist_dynamic",
+        epochs=20,
+        batch_size=64,
+        learning_rate=1e-3,
+        final_learning_rate=5e-5,
+        chapter="notebooks/07_gated_pixelcnn.ipynb",
+    ),
 }
 
 
