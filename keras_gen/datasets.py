@@ -248,7 +248,8 @@ def load_photo_crops(size=32, *, num_train=20000, num_test=2000, seed=0):
     The crops come from the photographs that scikit-image ships with its package
     (``skimage.data``), so no network is needed. Training crops come from the left
     80% of every photograph and test crops from the right 20%, so they never overlap.
-    The label is the index of the photograph in ``PHOTOGRAPHS``.
+    The label is the index of the photograph in ``PHOTOGRAPHS``. Both sets are shuffled
+    with ``seed``, so any first n crops come from all the photographs.
     """
     from skimage import data as photos
     from skimage.transform import rescale
@@ -270,8 +271,10 @@ def load_photo_crops(size=32, *, num_train=20000, num_test=2000, seed=0):
             target.append((crops, np.full(n, label, dtype="int32")))
     x_train, y_train = (np.concatenate(a) for a in zip(*train))
     x_test, y_test = (np.concatenate(a) for a in zip(*test))
-    order = rng.permutation(len(x_train))
-    return ImageData(PHOTO_CROPS_NAME, x_train[order], y_train[order], x_test, y_test)
+    # both sets shuffled (fixed seed), so that the first n images of either, which is what
+    # ``subset`` keeps, mix all the photographs
+    order, test_order = rng.permutation(len(x_train)), rng.permutation(len(x_test))
+    return ImageData(PHOTO_CROPS_NAME, x_train[order], y_train[order], x_test[test_order], y_test[test_order])
 
 
 def load_color_images(**crop_kwargs):

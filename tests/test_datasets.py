@@ -125,3 +125,11 @@ def test_subset():
     data = datasets.load_photo_crops(size=8, num_train=70, num_test=14)
     small = data.subset(10, 5)
     assert len(small.x_train) == 10 and len(small.y_test) == 5 and small.image_shape == (8, 8, 3)
+
+
+def test_photo_crop_test_set_mixes_all_photographs():
+    """The first test crops (what ``subset`` keeps) come from every photograph, not the first one."""
+    data = datasets.load_photo_crops(size=8, num_train=700, num_test=700, seed=0)
+    everyone = set(range(len(datasets.PHOTOGRAPHS)))
+    assert set(data.subset(None, 60).y_test) == everyone and set(data.subset(60).y_train) == everyone
+    assert sorted(np.bincount(data.y_test)) == [100] * len(everyone)  # the same number from each
