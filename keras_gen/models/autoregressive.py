@@ -14,15 +14,16 @@ Two compiled samplers draw the same images for the same seed (DESIGN.md, "Sampli
 * the cached sampler (``cached=True``, the default where a model has one) carries
   per-layer state through the loop and computes only what the new sub-pixel
   changes. A model provides it with four methods, called in a loop over the rows
-  and, inside it, over the sub-pixels of a row::
+  and, inside it, over the sub-pixels of a row; ``cache`` holds the state kept
+  across rows, ``row_state`` the state within the current row::
 
-      cache = model.sampling_cache(canvas, conditions)     # once per image
+      cache = model.sampling_cache(canvas, conditions)           # once per image
       for row in ...:
-          cache = model.start_row(cache, row)              # once per row
+          cache, row_state = model.start_row(cache, row)          # once per row
           for column, channel in ...:
-              params, cache = model.cached_params(cache, image_row, row, column)
+              params, row_state = model.cached_params(cache, row_state, image_row, row, column)
               ... draw the sub-pixel into image_row ...
-          cache = model.finish_row(cache, image_row, row)  # once per row
+          cache = model.finish_row(cache, row_state, image_row, row)
 
   Models without one (``has_cached_sampler = False``) sample with the reference
   sampler whatever ``cached`` says.
@@ -322,22 +323,22 @@ class AutoregressiveModel(GenerativeModel):
 
         def row_step(row, carry):
             canvas, cache = carry
-            cache = self.start_row(cache, row)
+            cache, row_state = self.start_row(cache, row)
             row_noise = ops.take(noise, row, axis=1)
             row_order = ops.take(order, row, axis=0)[None] - row * width * steps_per_pixel
 
             def pixel_step(t, carry):
-                image_row, cache = carry
+                image_row, row_state = carry
                 column = t // steps_per_pixel
-                params, cache = self.cached_params(cache, image_row, row, column)
+                params, row_state = self.cached_params(cache, row_state, image_row, row, column)
                 pixel_noise = ops.expand_dims(ops.expand_dims(ops.take(row_noise, column, axis=1), 1), 1)
                 drawn = self.head.sample(params, pixel_noise)[:, 0]
                 at_step = ops.cast(ops.equal(row_order, t), image_row.dtype)
-                return image_row + at_step * (drawn - image_row), cache
+                return image_row + at_step * (drawn - image_row), row_state
 
             image_row = ops.take(canvas, row, axis=1)
-            image_row, cache = ops.fori_loop(0, width * steps_per_pixel, pixel_step, (image_row, cache))
-            cache = self.finish_row(cache, image_row, row)
+            image_row, row_state = ops.fori_loop(0, width * steps_per_pixel, pixel_step, (image_row, row_state))
+            cache = self.finish_row(cache, row_state, image_row, row)
             return write_row(canvas, row, image_row), cache
 
         cache = self.sampling_cache(canvas, conditions)
@@ -352,20 +353,20 @@ class AutoregressiveModel(GenerativeModel):
         raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
 
     def start_row(self, cache, row):
-        """The state before the first pixel of ``row`` is drawn (work done once per row)."""
-        return cache
+        """``(cache, row_state)`` before the first pixel of ``row`` is drawn (work done once per row)."""
+        raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
 
-    def cached_params(self, cache, image_row, row, column):
-        """``(params, cache)``: the head's parameters at pixel (row, column), shape (B, 1, 1, ...).
+    def cached_params(self, cache, row_state, image_row, row, column):
+        """``(params, row_state)``: the head's parameters at pixel (row, column), shape (B, 1, 1, ...).
 
         ``image_row`` (B, W, C) is the current row as drawn so far: the pixels left of
         ``column`` and, for per-channel heads, the channels of this pixel drawn before.
         """
         raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
 
-    def finish_row(self, cache, image_row, row):
-        """The state after the last pixel of ``row``, ``image_row`` (B, W, C), is drawn."""
-        return cache
+    def finish_row(self, cache, row_state, image_row, row):
+        """The state kept across rows once the last pixel of ``row``, ``image_row`` (B, W, C), is drawn."""
+        raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
 
     def get_config(self):
         return {**super().get_config(), "output": self.head.name}

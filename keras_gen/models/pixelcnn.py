@@ -131,12 +131,12 @@ class PixelCNN(AutoregressiveModel):
 
     # ------------------------------------------------------------ the cached sampler
     #
-    # Each masked convolution with a kernel larger than 1×1 keeps its input in two
-    # buffers: "rows", the finished rows, padded with kh // 2 zero rows above and
-    # kw // 2 zero columns on each side; and "row", the current row (padded alike).
-    # At every step each layer is evaluated at the current pixel alone, on the
-    # kh × kw patch around it (rows above from "rows", the current row from "row");
-    # the mask zeroes the taps not yet drawn, as in the whole-map convolution.
+    # Each masked convolution with a kernel larger than 1×1 keeps its input of the
+    # finished rows in the cache, padded with kh // 2 zero rows above and kw // 2 zero
+    # columns on each side, and its input of the current row in the row state (padded
+    # alike). At every step each layer is evaluated at the current pixel alone, on
+    # the kh × kw patch around it; the mask zeroes the taps not yet drawn, as in the
+    # whole-map convolution of the reference sampler.
 
     has_cached_sampler = True
 
@@ -151,17 +151,21 @@ class PixelCNN(AutoregressiveModel):
         def record(layer, inputs):
             if layer in self.buffered_layers():
                 kh, kw = layer.kernel_size
-                cache[layer.path] = {
-                    "rows": pad_maps(inputs, kh // 2, kw // 2),
-                    "row": pad_maps(ops.zeros_like(inputs[:, 0]), 0, kw // 2),
-                }
+                cache[layer.path] = pad_maps(inputs, kh // 2, kw // 2)
             return layer(inputs)
 
         self.call(canvas, conv=record)
         return cache
 
-    def cached_params(self, cache, image_row, row, column):
-        cache = dict(cache)
+    def start_row(self, cache, row):
+        row_state = {}
+        for layer in self.buffered_layers():
+            rows = cache[layer.path]
+            row_state[layer.path] = ops.zeros((ops.shape(rows)[0],) + tuple(rows.shape[2:]), rows.dtype)
+        return cache, row_state
+
+    def cached_params(self, cache, row_state, image_row, row, column):
+        row_state = dict(row_state)
 
         def at_pixel(layer, inputs):
             """``layer`` at (row, column); ``inputs`` is its input there (B, 1, 1, C), or the whole row for the image."""
@@ -170,29 +174,27 @@ class PixelCNN(AutoregressiveModel):
                 pixel = inputs if inputs.shape[2] == 1 else ops.slice(inputs, [0, 0, column, 0], [batch, 1, 1, channels])
                 return layer(pixel)
             kh, kw = layer.kernel_size
-            buffers = cache[layer.path]
             if inputs.shape[2] == 1:
-                current = ops.slice_update(buffers["row"], [0, column + kw // 2, 0], inputs[:, 0])
+                current = ops.slice_update(row_state[layer.path], [0, column + kw // 2, 0], inputs[:, 0])
             else:
                 current = pad_maps(inputs[:, 0], 0, kw // 2)
-            cache[layer.path] = {**buffers, "row": current}
+            row_state[layer.path] = current
             patch = ops.expand_dims(ops.slice(current, [0, column, 0], [batch, kw, channels]), 1)
             if kh > 1:  # the rows above; the rows below are masked, zeros stand in for them
-                above = ops.slice(buffers["rows"], [0, row, column, 0], [batch, kh // 2, kw, channels])
+                above = ops.slice(cache[layer.path], [0, row, column, 0], [batch, kh // 2, kw, channels])
                 patch = ops.pad(ops.concatenate([above, patch], axis=1), [[0, 0], [0, kh // 2], [0, 0], [0, 0]])
             return layer(patch, padding="valid")
 
         params = self.call(ops.expand_dims(image_row, 1), conv=at_pixel)
-        return params, cache
+        return params, row_state
 
-    def finish_row(self, cache, image_row, row):
+    def finish_row(self, cache, row_state, image_row, row):
         cache = dict(cache)
         for layer in self.buffered_layers():
             kh, kw = layer.kernel_size
-            buffers = cache[layer.path]
-            # the image's last sub-pixel is drawn after the network's last step on this row
-            current = pad_maps(self.scale_image(image_row), 0, kw // 2) if layer is self.input_conv else buffers["row"]
-            cache[layer.path] = {**buffers, "rows": write_row(buffers["rows"], row + kh // 2, current)}
+            # the image's last sub-pixel is drawn after the network's last step on the row
+            current = pad_maps(self.scale_image(image_row), 0, kw // 2) if layer is self.input_conv else row_state[layer.path]
+            cache[layer.path] = write_row(cache[layer.path], row + kh // 2, current)
         return cache
 
     def get_config(self):
