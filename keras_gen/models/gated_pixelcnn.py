@@ -226,13 +226,13 @@ class GatedPixelCNN(AutoregressiveModel):
                 )
             self.check_labels(data["label"], len(data["image"]))
 
-    def sample(self, n, seed=None, *, labels=None, batch_size=64, **conditions):
+    def sample(self, n, seed=None, *, labels=None, batch_size=64, cached=True, **conditions):
         """``n`` images; for a class-conditional model ``labels`` gives the class of each (or one class for all)."""
         if labels is not None:
             if not self.num_classes:
                 raise ValueError("labels are given, but this GatedPixelCNN is unconditional (num_classes=None).")
             conditions["label"] = np.full(int(n), labels) if np.ndim(labels) == 0 else labels
-        return super().sample(n, seed, batch_size=batch_size, **conditions)
+        return super().sample(n, seed, batch_size=batch_size, cached=cached, **conditions)
 
     def get_config(self):
         return {
