@@ -97,7 +97,7 @@ class AutoregressiveModel(GenerativeModel):
     def rows_above(self):
         """How many rows above a pixel its distribution can reach, or ``None`` for unbounded.
 
-        Convolutional models know this number; the sampler then runs the network on
+        Convolutional models know this number; the reference sampler then runs the network on
         a window of ``rows_above + 1`` rows around the current pixel instead of the
         whole image. Only valid when the network treats all rows alike.
         """
