@@ -1,34 +1,41 @@
 """Speed of the autoregressive models on this machine (not a test: timings vary with the machine).
 
 For each model it prints training images per second on binarised MNIST, and the
-seconds to sample 16 images three ways:
+seconds to sample 16 images four ways, all on the current backend:
 
-* compiled: ``model.sample``, one traced loop over the pixels (first call with the
-  tracing and compilation, then a second, warm call);
+* cached: ``model.sample(cached=True)``, one traced loop that carries per-layer state
+  and computes only what each new pixel changes (models without a cached sampler
+  fall back to the reference; first call with tracing and compilation, then warm);
+* reference: ``model.sample(cached=False)``, one traced loop that reruns the network
+  at every step (first call, then warm);
 * naive, predict: a Python loop calling ``model.predict`` once per pixel;
 * naive, call: a Python loop calling the model eagerly, ``model(x)``, once per pixel.
 
-The naive loops use the same uniform noise as the compiled sampler, so all three
-must give the same images; the script checks that.
+All use the same uniform noise, so all must give the same images; the script checks
+that. ``--json FILE`` also writes the results (with the backend and versions) as JSON.
 
     KERAS_GEN_DATA_DIR=.data/mnist python benchmarks/speed.py              # every model
     KERAS_GEN_DATA_DIR=.data/mnist python benchmarks/speed.py pixelcnn     # some of them
+    KERAS_BACKEND=jax python benchmarks/speed.py pixelcnn --json speed-jax.json
 
 To add a model, add a function that builds it to ``MODELS``.
 """
 
 import argparse
+import json
 import time
 
 import keras
 import numpy as np
 
 from keras_gen.datasets import load_mnist
-from keras_gen.models import PixelCNN, PixelRNN
+from keras_gen.models import GatedPixelCNN, PixelCNN, PixelRNN
 
 MODELS = {
     # the model of the PixelCNN chapter's cpu profile
     "pixelcnn": lambda: PixelCNN(image_shape=(28, 28, 1), filters=32, num_layers=4),
+    # the model of the Gated PixelCNN chapter's cpu profile
+    "gated_pixelcnn": lambda: GatedPixelCNN(image_shape=(28, 28, 1), filters=16, num_layers=4),
     # the models of the PixelRNN chapters' cpu profile (2 layers, h = 16)
     "row_lstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="row_lstm", num_layers=2, units=16),
     "diagonal_bilstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="diagonal_bilstm", num_layers=2, units=16),
@@ -62,19 +69,22 @@ def seconds(fn):
 
 
 def sampling_speed(model, num_samples, seed=0):
-    """Seconds to draw ``num_samples`` images: compiled (first and warm call) and the two naive loops."""
+    """Seconds to draw ``num_samples`` images: cached and reference (first and warm call), the two naive loops."""
     noise = model.sampling_noise(num_samples, seed)
-    first, compiled = seconds(lambda: model.sample(num_samples, seed=seed, batch_size=num_samples))
-    warm, _ = seconds(lambda: model.sample(num_samples, seed=seed, batch_size=num_samples))
+    results, images = {}, {}
+    for sampler, cached in (("cached", True), ("reference", False)):
+        def draw():
+            return model.sample(num_samples, seed=seed, batch_size=num_samples, cached=cached)
+
+        results[f"{sampler}, first call (s)"], images[sampler] = seconds(draw)
+        results[f"{sampler}, warm (s)"], _ = seconds(draw)
     by_predict, naive = seconds(lambda: naive_sample(model, noise, lambda x: model.predict(x, verbose=0)))
     by_call, _ = seconds(lambda: naive_sample(model, noise, lambda x: model(x, training=False)))
-    return {
-        "compiled, first call (s)": first,
-        "compiled, warm (s)": warm,
-        "naive, predict per pixel (s)": by_predict,
-        "naive, call per pixel (s)": by_call,
-        "same images": bool(np.array_equal(compiled, naive)),
-    }
+    results["naive, predict per pixel (s)"] = by_predict
+    results["naive, call per pixel (s)"] = by_call
+    results["has a cached sampler"] = model.has_cached_sampler
+    results["same images"] = bool(np.array_equal(images["cached"], naive) and np.array_equal(images["reference"], naive))
+    return results
 
 
 def main():
@@ -83,23 +93,40 @@ def main():
     parser.add_argument("--samples", type=int, default=16, help="images to sample")
     parser.add_argument("--train-images", type=int, default=2048, help="images in the timed training epoch")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
     args = parser.parse_args()
     unknown = set(args.models) - set(MODELS)
     if unknown:
         parser.error(f"unknown model(s) {sorted(unknown)}; choose from {sorted(MODELS)}")
     keras.utils.set_random_seed(0)
     images = load_mnist("fixed").x_train[: args.train_images]
-    print(f"keras {keras.__version__}, backend {keras.backend.backend()}")
+    report = {"keras": keras.__version__, "backend": keras.backend.backend(), "samples": args.samples, "models": {}}
+    print(f"keras {report['keras']}, backend {report['backend']}")
     for name in args.models or MODELS:
         model = MODELS[name]()
         print(f"\n{name}: {model.count_params():,} parameters, image shape {model.image_shape}")
-        print(f"  training: {training_speed(model, images, args.batch_size):.0f} images/s")
-        results = sampling_speed(model, args.samples)
+        speed = training_speed(model, images, args.batch_size)
+        print(f"  training: {speed:.0f} images/s")
+        results = {"parameters": model.count_params(), "training (images/s)": speed, **sampling_speed(model, args.samples)}
         for key, value in results.items():
-            print(f"  sampling {args.samples}, {key}: {value:.2f}" if key != "same images" else f"  {key}: {value}")
-        ratio = results["naive, predict per pixel (s)"] / results["compiled, warm (s)"]
-        ratio_call = results["naive, call per pixel (s)"] / results["compiled, warm (s)"]
-        print(f"  compiled (warm) is {ratio:.1f}x faster than predict per pixel, {ratio_call:.1f}x than call per pixel")
+            if key.endswith("(s)"):
+                print(f"  sampling {args.samples}, {key}: {value:.2f}")
+        print(f"  same images: {results['same images']}")
+        for sampler in ("cached", "reference"):
+            warm = results[f"{sampler}, warm (s)"]
+            results[f"{sampler}: naive predict / warm"] = results["naive, predict per pixel (s)"] / warm
+            results[f"{sampler}: naive call / warm"] = results["naive, call per pixel (s)"] / warm
+            print(
+                f"  {sampler} (warm) is {results[f'{sampler}: naive predict / warm']:.1f}x faster than predict per "
+                f"pixel, {results[f'{sampler}: naive call / warm']:.1f}x than call per pixel"
+            )
+        if not model.has_cached_sampler:
+            print("  (no cached sampler yet: cached=True ran the reference sampler)")
+        report["models"][name] = results
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(report, file, indent=2)
+        print(f"\nwrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, log_softmax, softmax
 
+from cached_sampling import assert_cached_equals_reference
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
 from keras_gen import heads
@@ -122,6 +123,12 @@ def test_compiled_sampler_equals_the_pixel_by_pixel_definition(models, name):
     np.testing.assert_array_equal(completed, expected)
 
 
+@pytest.mark.parametrize("name", CONFIGS)
+def test_cached_sampler_equals_the_reference(models, name):
+    """Per-channel and whole-pixel heads: the cached sampler draws the reference's images."""
+    assert_cached_equals_reference(models[name], n=4, seed=7, known_rows=(0, 2), batch_size=4)
+
+
 @pytest.fixture
 def zero_output_weights(models):
     """Set a model's last layer to zero weights and the given bias; restore it after the test."""
@@ -224,6 +231,9 @@ def test_conditional_model_trains_samples_and_stays_causal(rng, tmp_path):
     samples = model.sample(3, seed=1, label=np.array([0, 1, 2]))
     expected = reference_sample(model, model.sampling_noise(3, 1), conditions={"label": np.array([0, 1, 2])})
     np.testing.assert_array_equal(samples, expected)
+    # no cached sampler here: cached=True (the default) falls back to the reference sampler
+    assert not model.has_cached_sampler
+    np.testing.assert_array_equal(model.sample(3, seed=1, label=np.array([0, 1, 2]), cached=False), samples)
     assert_causal(model, x[:2], {"label": labels[:2]})
     path = str(tmp_path / "labelled.keras")
     model.save(path)

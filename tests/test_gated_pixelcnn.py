@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
 from keras_gen.layers import GatedPixelCNNBlock
@@ -150,6 +151,22 @@ def test_compiled_sampler_equals_the_pixel_by_pixel_definition(model):
     expected = reference_sample(model, model.sampling_noise(4, 6), samples, first_row=3, conditions=conditions)
     np.testing.assert_array_equal(completed, expected)
     np.testing.assert_array_equal(model.sample(2, seed=9, labels=1), model.sample(2, seed=9, labels=[1, 1]))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},  # class-conditional, the shared shapes
+        {"num_classes": None, "num_layers": 2, "input_kernel_size": 5},
+        {"num_classes": None, "image_shape": (4, 5, 3), "output": "test_whole_pixel_bernoulli"},
+    ],
+)
+def test_cached_sampler_equals_the_reference(rng, kwargs):
+    """Vertical stacks once per row, horizontal stacks per pixel: the reference's images, for sample and complete."""
+    model = small_model(**kwargs)
+    randomise_biases(model, rng)
+    conditions = {"label": np.array([2, 0, 1])} if model.num_classes else {}
+    assert_cached_equals_reference(model, known_rows=(0, 1, 3), **conditions)
 
 
 def test_class_label_changes_the_distribution(model, rng):

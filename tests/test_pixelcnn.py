@@ -4,16 +4,10 @@ import keras
 import numpy as np
 import pytest
 
+from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
 from keras_gen.models import PixelCNN
-
-
-def randomise_biases(model, rng):
-    """Random biases (with several images), so that ReLUs dead for one input do not hide a real dependence."""
-    for weight in model.weights:
-        if weight.path.endswith("bias"):
-            weight.assign(rng.normal(scale=0.1, size=weight.shape).astype("float32"))
 
 
 @pytest.mark.parametrize(
@@ -37,7 +31,7 @@ def test_pixelcnn_is_causal(rng, image_shape, output, input_kernel_size, kernel_
         output=output,
         residual=residual,
     )
-    randomise_biases(model, rng)
+    randomise_biases(model, rng, scale=0.1)
     x = random_binary_images(rng, 8, image_shape, p=0.5) if output == "bernoulli" else rng.integers(0, 256, (8,) + image_shape)
     assert_causal(model, x)
 
@@ -84,3 +78,28 @@ def test_clear_errors(rng):
         model.log_prob(np.zeros((5, 5, 1), "float32"))
     with pytest.raises(ValueError, match="binary data"):
         model.fit(np.full((2, 5, 5, 1), 0.5, "float32"), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "image_shape, output, input_kernel_size, kernel_size, residual",
+    [
+        ((6, 7, 1), "bernoulli", 5, 3, True),
+        ((5, 6, 1), "bernoulli", 3, (3, 5), False),
+        ((4, 5, 3), "bernoulli", 3, 3, True),
+        ((4, 5, 3), "categorical", 5, 3, True),
+        ((5, 4, 1), "categorical", 1, (5, 3), False),
+    ],
+)
+def test_cached_sampler_equals_the_reference(rng, image_shape, output, input_kernel_size, kernel_size, residual):
+    """Grey and colour (R → G → B masks), both heads, both kinds of block, a 1×1 first layer, sample and complete."""
+    model = PixelCNN(
+        image_shape=image_shape,
+        filters=12,
+        num_layers=2,
+        kernel_size=kernel_size,
+        input_kernel_size=input_kernel_size,
+        output=output,
+        residual=residual,
+    )
+    randomise_biases(model, rng)
+    assert_cached_equals_reference(model, known_rows=(0, 2, image_shape[0]))

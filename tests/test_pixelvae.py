@@ -6,6 +6,7 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import norm
 
+from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal
 from conftest import random_binary_images
 from keras_gen.models import PixelVAE
@@ -85,6 +86,15 @@ def test_sampling_uses_the_shared_autoregressive_sampler(model, rng):
         model.sample(3, seed=1, z=np.zeros((2, 1)))
     with pytest.raises(ValueError, match="n must be a positive integer"):
         model.sample(0)
+
+
+def test_cached_decoder_sampler_equals_the_reference(rng):
+    """The map from z is computed once per image, outside the loop; the gated decoder then samples from its caches."""
+    model = small_pixelvae(seed=0)
+    randomise_biases(model, rng)
+    z = rng.normal(size=(3, 1)).astype("float32")
+    assert_cached_equals_reference(model.decoder, known_rows=(0, 1, 3), map=model.latent_maps(z))
+    np.testing.assert_array_equal(model.sample(3, seed=2, z=z), model.sample(3, seed=2, z=z, cached=False))
 
 
 def test_training_then_save_load_round_trip(tmp_path, rng):

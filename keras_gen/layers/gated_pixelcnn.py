@@ -121,22 +121,46 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         term = dense(ops.cast(condition, self.compute_dtype))
         return term if len(term.shape) == 4 else term[:, None, None, :]
 
+    def condition_terms(self, condition):
+        """``(V_v h, V_h h)`` added inside the vertical and horizontal gates: (B, 1, 1, 2p) or (B, H, W, 2p) maps."""
+        return self._condition_term(self.vertical_condition, condition), self._condition_term(
+            self.horizontal_condition, condition
+        )
+
+    def vertical_features(self, padded, term=None):
+        """The vertical stack before its gate, ``W * x (+ V h)``, from its input padded by n//2 above and on both sides."""
+        features = self.vertical_conv(padded)
+        return features if term is None else features + term
+
+    def horizontal_stack(self, padded, term, from_vertical, horizontal):
+        """The horizontal stack's output from its input padded by n//2 on the left (shifted for type A).
+
+        ``from_vertical`` is the vertical stack's contribution (a 1×1 convolution of its
+        features one row up); ``horizontal`` is the unpadded input, for the residual.
+        """
+        features = self.horizontal_conv(padded)
+        if term is not None:
+            features = features + term
+        outputs = self.horizontal_output(gate(features + from_vertical))
+        return outputs + horizontal if self.mask_type == "B" else outputs
+
     def call(self, inputs):
         vertical, horizontal = inputs[0], inputs[1]
+        vertical_term, horizontal_term = self.condition_terms(inputs[2]) if len(inputs) == 3 else (None, None)
         half = self.kernel_size // 2
         # rows i - n//2 .. i and columns j - n//2 .. j + n//2 of the vertical input
-        vertical_features = self.vertical_conv(ops.pad(vertical, [[0, 0], [half, 0], [half, half], [0, 0]]))
+        vertical_features = self.vertical_features(
+            ops.pad(vertical, [[0, 0], [half, 0], [half, half], [0, 0]]), vertical_term
+        )
         # columns j - n//2 .. j of the horizontal input (j - n//2 - 1 .. j - 1 for type A)
         horizontal_in = shift_right(horizontal) if self.mask_type == "A" else horizontal
-        horizontal_features = self.horizontal_conv(ops.pad(horizontal_in, [[0, 0], [0, 0], [half, 0], [0, 0]]))
-        if len(inputs) == 3:
-            vertical_features = vertical_features + self._condition_term(self.vertical_condition, inputs[2])
-            horizontal_features = horizontal_features + self._condition_term(self.horizontal_condition, inputs[2])
         # the vertical stack reaches the horizontal one only from the rows strictly above
-        horizontal_features = horizontal_features + self.vertical_to_horizontal(shift_down(vertical_features))
-        horizontal_out = self.horizontal_output(gate(horizontal_features))
-        if self.mask_type == "B":
-            horizontal_out = horizontal_out + horizontal
+        horizontal_out = self.horizontal_stack(
+            ops.pad(horizontal_in, [[0, 0], [0, 0], [half, 0], [0, 0]]),
+            horizontal_term,
+            self.vertical_to_horizontal(shift_down(vertical_features)),
+            horizontal,
+        )
         return gate(vertical_features), horizontal_out
 
     def compute_output_shape(self, input_shape):

@@ -111,8 +111,9 @@ class MaskedConv2D(keras.layers.Layer):
         """The kernel the convolution really uses: weights times the mask."""
         return self.kernel * ops.convert_to_tensor(self.mask, dtype=self.kernel.dtype)
 
-    def call(self, inputs):
-        outputs = ops.conv(inputs, self.masked_kernel(), strides=1, padding="same")
+    def call(self, inputs, padding="same"):
+        """The convolution; ``padding="valid"`` on a kh×kw patch gives the output at its centre alone."""
+        outputs = ops.conv(inputs, self.masked_kernel(), strides=1, padding=padding)
         if self.use_bias:
             outputs = outputs + self.bias
         return self.activation(outputs)

@@ -6,6 +6,27 @@ log-likelihood, training on it, and compiled sampling and completion. Subclasses
 implement only the network, ``call(inputs, training=False)``, which must be causal:
 the parameters at pixel (i, j) depend on input pixels strictly before (i, j) in
 raster order, and for per-channel heads channel c also on channels < c of (i, j).
+
+Two compiled samplers draw the same images for the same seed (DESIGN.md, "Sampling"):
+
+* the reference sampler (``cached=False``) reruns the network at every step, on the
+  window of rows and columns the current pixel can see (or on the whole image);
+* the cached sampler (``cached=True``, the default where a model has one) carries
+  per-layer state through the loop and computes only what the new sub-pixel
+  changes. A model provides it with four methods, called in a loop over the rows
+  and, inside it, over the sub-pixels of a row; ``cache`` holds the state kept
+  across rows, ``row_state`` the state within the current row::
+
+      cache = model.sampling_cache(canvas, conditions)           # once per image
+      for row in ...:
+          cache, row_state = model.start_row(cache, row)          # once per row
+          for column, channel in ...:
+              params, row_state = model.cached_params(cache, row_state, image_row, row, column)
+              ... draw the sub-pixel into image_row ...
+          cache = model.finish_row(cache, row_state, image_row, row)
+
+  Models without one (``has_cached_sampler = False``) sample with the reference
+  sampler whatever ``cached`` says.
 """
 
 import keras
@@ -35,6 +56,17 @@ class ConditionedBatches(keras.utils.PyDataset):
         self.batches.on_epoch_end()
 
 
+def pad_maps(maps, top, sides):
+    """Zeros above (``top`` rows) and on both sides (``sides`` columns) of (B, H, W, C) maps or (B, W, C) rows."""
+    spatial = [[top, 0], [sides, sides]] if len(maps.shape) == 4 else [[sides, sides]]
+    return ops.pad(maps, [[0, 0]] + spatial + [[0, 0]])
+
+
+def write_row(maps, row, values):
+    """``maps`` (B, H, W, C) with its row ``row`` replaced by ``values`` (B, W, C)."""
+    return ops.slice_update(maps, [0, row, 0, 0], ops.expand_dims(values, 1))
+
+
 class AutoregressiveModel(GenerativeModel):
     """A density over images factorised over pixels in raster order (and R → G → B).
 
@@ -50,6 +82,7 @@ class AutoregressiveModel(GenerativeModel):
     """
 
     condition_names = ()
+    has_cached_sampler = False
 
     def __init__(self, image_shape, output="bernoulli", **kwargs):
         head = self.make_head(output)
@@ -64,7 +97,7 @@ class AutoregressiveModel(GenerativeModel):
     def rows_above(self):
         """How many rows above a pixel its distribution can reach, or ``None`` for unbounded.
 
-        Convolutional models know this number; the sampler then runs the network on
+        Convolutional models know this number; the reference sampler then runs the network on
         a window of ``rows_above + 1`` rows around the current pixel instead of the
         whole image. Only valid when the network treats all rows alike.
         """
@@ -178,20 +211,24 @@ class AutoregressiveModel(GenerativeModel):
 
         return self.run_compiled("log_prob", graph, {"image": x, **conditions}, batch_size=batch_size)
 
-    def sample(self, n, seed=None, *, batch_size=64, **conditions):
-        """``n`` images drawn pixel by pixel (and colour by colour), in data space."""
-        canvas = np.zeros((check_int("n", n),) + self.image_shape, dtype="float32")
-        return self._generate(canvas, 0, seed, batch_size, conditions)
+    def sample(self, n, seed=None, *, batch_size=64, cached=True, **conditions):
+        """``n`` images drawn pixel by pixel (and colour by colour), in data space.
 
-    def complete(self, x, known_rows, seed=None, *, batch_size=64, **conditions):
-        """Keep the first ``known_rows`` rows of every image in ``x`` and sample the rest."""
+        ``cached=True`` uses the cached sampler where the model has one (see the module
+        docstring); ``cached=False`` the reference sampler. Both give the same images.
+        """
+        canvas = np.zeros((check_int("n", n),) + self.image_shape, dtype="float32")
+        return self._generate(canvas, 0, seed, batch_size, cached, conditions)
+
+    def complete(self, x, known_rows, seed=None, *, batch_size=64, cached=True, **conditions):
+        """Keep the first ``known_rows`` rows of every image in ``x`` and sample the rest (``cached`` as in ``sample``)."""
         x = self.check_images(x)
         height = self.image_shape[0]
         if int(known_rows) != known_rows or not 0 <= known_rows <= height:
             raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
         canvas = x.astype("float32")
         canvas[:, int(known_rows) :] = 0.0
-        return self._generate(canvas, int(known_rows), seed, batch_size, conditions)
+        return self._generate(canvas, int(known_rows), seed, batch_size, cached, conditions)
 
     def sampling_noise(self, n, seed):
         """The uniform numbers ``sample`` and ``complete`` draw ``n`` images with, (n, H, W, K).
@@ -203,15 +240,17 @@ class AutoregressiveModel(GenerativeModel):
         shape = (int(n), height, width, self.head.noise_channels(channels))
         return np.random.default_rng(seed).random(shape, dtype=np.float32)
 
-    def _generate(self, canvas, first_row, seed, batch_size, conditions):
+    def _generate(self, canvas, first_row, seed, batch_size, cached, conditions):
         conditions = self._check_conditions(conditions, len(canvas))
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         noise = self.sampling_noise(len(canvas), seed)
         first_row = np.full((len(canvas),), first_row, dtype="int32")
+        cached = bool(cached) and self.has_cached_sampler
+        graph = self._cached_generate_graph if cached else self._generate_graph
         images = self.run_compiled(
-            "generate",
-            lambda inputs, _: self._generate_graph(inputs),
+            ("generate", cached),
+            lambda inputs, _: graph(inputs),
             {"image": canvas, "noise": noise, "first_row": first_row, **conditions},
             batch_size=batch_size,
             seed=seed,
@@ -266,6 +305,68 @@ class AutoregressiveModel(GenerativeModel):
 
         steps_per_row = width * steps_per_pixel
         return ops.fori_loop(first_row * steps_per_row, height * steps_per_row, step, canvas)
+
+    def _cached_generate_graph(self, inputs):
+        """The cached sampler: loops over the rows and, inside, the sub-pixels of a row.
+
+        Draws the same sub-pixels as :meth:`_generate_graph`, with the same noise and the
+        same update of the canvas, but asks the model only for the parameters at the
+        current pixel, from the state it carries (see the module docstring).
+        """
+        inputs = dict(inputs)
+        noise = inputs.pop("noise")
+        first_row = inputs.pop("first_row")[0]
+        canvas, conditions = self.split_inputs(inputs)
+        height, width, channels = self.image_shape
+        steps_per_pixel = channels if self.head.per_channel else 1
+        order = ops.convert_to_tensor(self.sampling_order(), dtype="int32")
+
+        def row_step(row, carry):
+            canvas, cache = carry
+            cache, row_state = self.start_row(cache, row)
+            row_noise = ops.take(noise, row, axis=1)
+            row_order = ops.take(order, row, axis=0)[None] - row * width * steps_per_pixel
+
+            def pixel_step(t, carry):
+                image_row, row_state = carry
+                column = t // steps_per_pixel
+                params, row_state = self.cached_params(cache, row_state, image_row, row, column)
+                pixel_noise = ops.expand_dims(ops.expand_dims(ops.take(row_noise, column, axis=1), 1), 1)
+                drawn = self.head.sample(params, pixel_noise)[:, 0]
+                at_step = ops.cast(ops.equal(row_order, t), image_row.dtype)
+                return image_row + at_step * (drawn - image_row), row_state
+
+            image_row = ops.take(canvas, row, axis=1)
+            image_row, row_state = ops.fori_loop(0, width * steps_per_pixel, pixel_step, (image_row, row_state))
+            cache = self.finish_row(cache, row_state, image_row, row)
+            return write_row(canvas, row, image_row), cache
+
+        cache = self.sampling_cache(canvas, conditions)
+        return ops.fori_loop(first_row, height, row_step, (canvas, cache))[0]
+
+    def sampling_cache(self, canvas, conditions):
+        """The cached sampler's state for ``canvas`` (B, H, W, C), whose rows up to the first one to draw are known.
+
+        Computed once per image: everything that depends only on the conditions, and the
+        state of the known rows (usually from one pass of the network over the canvas).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
+
+    def start_row(self, cache, row):
+        """``(cache, row_state)`` before the first pixel of ``row`` is drawn (work done once per row)."""
+        raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
+
+    def cached_params(self, cache, row_state, image_row, row, column):
+        """``(params, row_state)``: the head's parameters at pixel (row, column), shape (B, 1, 1, ...).
+
+        ``image_row`` (B, W, C) is the current row as drawn so far: the pixels left of
+        ``column`` and, for per-channel heads, the channels of this pixel drawn before.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
+
+    def finish_row(self, cache, row_state, image_row, row):
+        """The state kept across rows once the last pixel of ``row``, ``image_row`` (B, W, C), is drawn."""
+        raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
 
     def get_config(self):
         return {**super().get_config(), "output": self.head.name}

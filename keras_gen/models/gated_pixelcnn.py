@@ -4,8 +4,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock
-from keras_gen.models.autoregressive import AutoregressiveModel
+from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock, gate
+from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_int, check_kernel_size
 
 
@@ -106,8 +106,95 @@ class GatedPixelCNN(AutoregressiveModel):
     def call(self, inputs, training=False):
         image, conditions = self.split_inputs(inputs)
         _, horizontal = self.stacks(image, conditions)
+        return self.output_params(horizontal)
+
+    def output_params(self, horizontal):
+        """The head's parameters from the last horizontal stack: ReLU, 1×1, ReLU, 1×1."""
         hidden = self.output_hidden(ops.relu(horizontal))
         return self.head.params(self.output_conv(hidden), self.image_shape[2])
+
+    # ------------------------------------------------------------ the cached sampler
+    #
+    # The vertical stack at row i - 1 is all the horizontal stack takes from the rows
+    # above, so it runs once per row, on the finished row, for the whole width; the
+    # horizontal stack runs once per sub-pixel, at the current pixel alone. The cache
+    # holds each block's vertical input for the finished rows (padded by n // 2 above
+    # and on both sides), the condition terms V h of every block (computed once per
+    # image) and the current row's vertical contributions to the horizontal stacks;
+    # the row state holds the type B blocks' horizontal inputs of the current row.
+
+    has_cached_sampler = True
+
+    def sampling_cache(self, canvas, conditions):
+        condition = self.condition_input(conditions)
+        cache = {"vertical": [], "terms": []}
+        vertical = horizontal = self.scale_image(canvas)
+        for block in self.blocks:
+            half = block.kernel_size // 2
+            cache["vertical"].append(pad_maps(vertical, half, half))
+            if condition is not None:
+                cache["terms"].append(block.condition_terms(condition))
+            vertical, horizontal = block([vertical, horizontal] + ([] if condition is None else [condition]))
+        batch, width = ops.shape(canvas)[0], self.image_shape[1]
+        cache["from_vertical"] = [ops.zeros((batch, width, 2 * block.filters)) for block in self.blocks]
+        return cache
+
+    def condition_terms_at(self, cache, index, row, column=None):
+        """Block ``index``'s condition terms on ``row`` (B, 1, W, 2p), or at (row, column) (B, 1, 1, 2p)."""
+        if not cache["terms"]:
+            return None, None
+        terms = cache["terms"][index]
+        if tuple(terms[0].shape[1:3]) == (1, 1):  # one vector per image, the same at every pixel
+            return terms
+        batch, width, depth = ops.shape(terms[0])[0], terms[0].shape[2], terms[0].shape[3]
+        if column is None:
+            return tuple(ops.slice(term, [0, row, 0, 0], [batch, 1, width, depth]) for term in terms)
+        return tuple(ops.slice(term, [0, row, column, 0], [batch, 1, 1, depth]) for term in terms)
+
+    def start_row(self, cache, row):
+        """Run the vertical stacks on row - 1; their contribution is zero on the first row, as ``shift_down`` gives."""
+        above = ops.maximum(row - 1, 0)
+        verticals, from_vertical = list(cache["vertical"]), []
+        for index, block in enumerate(self.blocks):
+            half = block.kernel_size // 2
+            padded = verticals[index]
+            rows = ops.slice(padded, [0, above, 0, 0], [ops.shape(padded)[0], half + 1] + list(padded.shape[2:]))
+            features = block.vertical_features(rows, self.condition_terms_at(cache, index, above)[0])
+            features = ops.where(row > 0, features, ops.zeros_like(features))
+            from_vertical.append(block.vertical_to_horizontal(features)[:, 0])
+            if index + 1 < len(self.blocks):
+                next_half = self.blocks[index + 1].kernel_size // 2
+                output = pad_maps(gate(features)[:, 0], 0, next_half)
+                verticals[index + 1] = write_row(verticals[index + 1], above + next_half, output)
+        width = self.image_shape[1]
+        row_state = [  # the horizontal inputs of the type B blocks on this row, padded by n // 2 on the left
+            ops.zeros((ops.shape(from_vertical[0])[0], width + block.kernel_size // 2, block.filters))
+            for block in self.blocks[1:]
+        ]
+        return {**cache, "vertical": verticals, "from_vertical": from_vertical}, row_state
+
+    def cached_params(self, cache, row_state, image_row, row, column):
+        row_state = list(row_state)
+        batch = ops.shape(image_row)[0]
+        image = self.scale_image(image_row)
+        horizontal = None
+        for index, block in enumerate(self.blocks):
+            half = block.kernel_size // 2
+            if block.mask_type == "A":  # the image row shifted right by one: columns j - n//2 - 1 .. j - 1
+                padded, channels = ops.pad(image, [[0, 0], [half + 1, 0], [0, 0]]), image.shape[-1]
+            else:
+                padded = ops.slice_update(row_state[index - 1], [0, column + half, 0], horizontal[:, 0])
+                row_state[index - 1], channels = padded, block.filters
+            window = ops.expand_dims(ops.slice(padded, [0, column, 0], [batch, half + 1, channels]), 1)
+            from_vertical = ops.slice(cache["from_vertical"][index], [0, column, 0], [batch, 1, 2 * block.filters])
+            term = self.condition_terms_at(cache, index, row, column)[1]
+            horizontal = block.horizontal_stack(window, term, from_vertical[:, None], horizontal)
+        return self.output_params(horizontal), row_state
+
+    def finish_row(self, cache, row_state, image_row, row):
+        half = self.blocks[0].kernel_size // 2
+        image = pad_maps(self.scale_image(image_row), 0, half)
+        return {**cache, "vertical": [write_row(cache["vertical"][0], row + half, image)] + cache["vertical"][1:]}
 
     def check_labels(self, labels, n=None):
         """``labels`` as int32 class indices in 0..num_classes-1, one per image, or a ``ValueError``."""
@@ -139,13 +226,13 @@ class GatedPixelCNN(AutoregressiveModel):
                 )
             self.check_labels(data["label"], len(data["image"]))
 
-    def sample(self, n, seed=None, *, labels=None, batch_size=64, **conditions):
+    def sample(self, n, seed=None, *, labels=None, batch_size=64, cached=True, **conditions):
         """``n`` images; for a class-conditional model ``labels`` gives the class of each (or one class for all)."""
         if labels is not None:
             if not self.num_classes:
                 raise ValueError("labels are given, but this GatedPixelCNN is unconditional (num_classes=None).")
             conditions["label"] = np.full(int(n), labels) if np.ndim(labels) == 0 else labels
-        return super().sample(n, seed, batch_size=batch_size, **conditions)
+        return super().sample(n, seed, batch_size=batch_size, cached=cached, **conditions)
 
     def get_config(self):
         return {

@@ -103,17 +103,17 @@ class MultiScalePixelRNN(GenerativeModel):
 
         return self.run_compiled("log_prob", graph, {"image": x}, batch_size=batch_size)
 
-    def sample(self, n, seed=None, *, batch_size=64, return_small=False):
+    def sample(self, n, seed=None, *, batch_size=64, cached=True, return_small=False):
         """``n`` images: small images from the first stage, then full ones given them.
 
         ``return_small=True`` returns ``(images, small_images)``.
         """
         seed = np.random.randint(0, 2**31 - 2) if seed is None else int(seed)
-        small = self.small_model.sample(n, seed, batch_size=batch_size)
-        images = self.conditional_model.sample(n, seed + 1, batch_size=batch_size, small_image=small)
+        small = self.small_model.sample(n, seed, batch_size=batch_size, cached=cached)
+        images = self.conditional_model.sample(n, seed + 1, batch_size=batch_size, cached=cached, small_image=small)
         return (images, small) if return_small else images
 
-    def complete(self, x, known_rows, seed=None, *, batch_size=64, return_small=False):
+    def complete(self, x, known_rows, seed=None, *, batch_size=64, cached=True, return_small=False):
         """Keep the first ``known_rows`` rows of ``x``; complete the small image, then the full one.
 
         The small image keeps the rows it takes from the known part, ``ceil(known_rows / factor)``.
@@ -124,8 +124,10 @@ class MultiScalePixelRNN(GenerativeModel):
             raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
         seed = np.random.randint(0, 2**31 - 2) if seed is None else int(seed)
         small_known = math.ceil(known_rows / self.factor)
-        small = self.small_model.complete(self.subsample(x), small_known, seed, batch_size=batch_size)
-        images = self.conditional_model.complete(x, known_rows, seed + 1, batch_size=batch_size, small_image=small)
+        small = self.small_model.complete(self.subsample(x), small_known, seed, batch_size=batch_size, cached=cached)
+        images = self.conditional_model.complete(
+            x, known_rows, seed + 1, batch_size=batch_size, cached=cached, small_image=small
+        )
         return (images, small) if return_small else images
 
     def get_config(self):

@@ -1,10 +1,16 @@
 """PixelCNN (van den Oord et al., 2016a, section 3.5 and table 2): a stack of masked convolutions."""
 
 import keras
+from keras import ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
-from keras_gen.models.autoregressive import AutoregressiveModel
+from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_int, check_kernel_size
+
+
+def apply_layer(layer, inputs):
+    """How ``call`` applies each masked convolution: to whole feature maps."""
+    return layer(inputs)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -28,8 +34,9 @@ class PixelCNNResidualBlock(keras.layers.Layer):
         self.spatial.build(bottleneck)
         self.expand.build(bottleneck)
 
-    def call(self, inputs):
-        return inputs + self.expand(self.spatial(self.reduce(keras.ops.relu(inputs))))
+    def call(self, inputs, conv=apply_layer):
+        """The block; ``conv(layer, inputs)`` applies each masked convolution (see ``PixelCNN.call``)."""
+        return inputs + conv(self.expand, conv(self.spatial, conv(self.reduce, ops.relu(inputs))))
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -106,16 +113,89 @@ class PixelCNN(AutoregressiveModel):
     def columns_around(self):
         return self.input_kernel_size[1] // 2 + self.num_layers * (self.kernel_size[1] // 2)
 
-    def hidden_features(self, x, depth=None):
+    def hidden_features(self, x, depth=None, conv=apply_layer):
         """Feature maps after the mask-A layer and the first ``depth - 1`` blocks (all by default)."""
-        h = self.input_conv(self.scale_image(x))
+        h = conv(self.input_conv, self.scale_image(x))
         for block in self.blocks[: None if depth is None else depth - 1]:
-            h = block(h) if self.residual else block(keras.ops.relu(h))
+            h = block(h, conv=conv) if self.residual else conv(block, ops.relu(h))
         return h
 
-    def call(self, inputs, training=False):
-        h = self.output_hidden(keras.ops.relu(self.hidden_features(inputs)))
-        return self.head.params(self.output_conv(h), self.image_shape[2])
+    def call(self, inputs, training=False, conv=apply_layer):
+        """The head's parameters; ``conv(layer, inputs)`` applies each masked convolution.
+
+        By default every layer runs on whole feature maps; the cached sampler passes a
+        ``conv`` that evaluates each layer at one pixel from its cache.
+        """
+        h = conv(self.output_hidden, ops.relu(self.hidden_features(inputs, conv=conv)))
+        return self.head.params(conv(self.output_conv, h), self.image_shape[2])
+
+    # ------------------------------------------------------------ the cached sampler
+    #
+    # Each masked convolution with a kernel larger than 1×1 keeps its input of the
+    # finished rows in the cache, padded with kh // 2 zero rows above and kw // 2 zero
+    # columns on each side, and its input of the current row in the row state (padded
+    # alike). At every step each layer is evaluated at the current pixel alone, on
+    # the kh × kw patch around it; the mask zeroes the taps not yet drawn, as in the
+    # whole-map convolution of the reference sampler.
+
+    has_cached_sampler = True
+
+    def buffered_layers(self):
+        """The masked convolutions that see more than the current pixel, so need their past inputs."""
+        layers = [self.input_conv] + [block.spatial if self.residual else block for block in self.blocks]
+        return [layer for layer in layers if layer.kernel_size != (1, 1)]
+
+    def sampling_cache(self, canvas, conditions):
+        cache = {}
+
+        def record(layer, inputs):
+            if layer in self.buffered_layers():
+                kh, kw = layer.kernel_size
+                cache[layer.path] = pad_maps(inputs, kh // 2, kw // 2)
+            return layer(inputs)
+
+        self.call(canvas, conv=record)
+        return cache
+
+    def start_row(self, cache, row):
+        row_state = {}
+        for layer in self.buffered_layers():
+            rows = cache[layer.path]
+            row_state[layer.path] = ops.zeros((ops.shape(rows)[0],) + tuple(rows.shape[2:]), rows.dtype)
+        return cache, row_state
+
+    def cached_params(self, cache, row_state, image_row, row, column):
+        row_state = dict(row_state)
+
+        def at_pixel(layer, inputs):
+            """``layer`` at (row, column); ``inputs`` is its input there (B, 1, 1, C), or the whole row for the image."""
+            batch, channels = ops.shape(inputs)[0], inputs.shape[-1]
+            if layer not in self.buffered_layers():
+                pixel = inputs if inputs.shape[2] == 1 else ops.slice(inputs, [0, 0, column, 0], [batch, 1, 1, channels])
+                return layer(pixel)
+            kh, kw = layer.kernel_size
+            if inputs.shape[2] == 1:
+                current = ops.slice_update(row_state[layer.path], [0, column + kw // 2, 0], inputs[:, 0])
+            else:
+                current = pad_maps(inputs[:, 0], 0, kw // 2)
+            row_state[layer.path] = current
+            patch = ops.expand_dims(ops.slice(current, [0, column, 0], [batch, kw, channels]), 1)
+            if kh > 1:  # the rows above; the rows below are masked, zeros stand in for them
+                above = ops.slice(cache[layer.path], [0, row, column, 0], [batch, kh // 2, kw, channels])
+                patch = ops.pad(ops.concatenate([above, patch], axis=1), [[0, 0], [0, kh // 2], [0, 0], [0, 0]])
+            return layer(patch, padding="valid")
+
+        params = self.call(ops.expand_dims(image_row, 1), conv=at_pixel)
+        return params, row_state
+
+    def finish_row(self, cache, row_state, image_row, row):
+        cache = dict(cache)
+        for layer in self.buffered_layers():
+            kh, kw = layer.kernel_size
+            # the image's last sub-pixel is drawn after the network's last step on the row
+            current = pad_maps(self.scale_image(image_row), 0, kw // 2) if layer is self.input_conv else row_state[layer.path]
+            cache[layer.path] = write_row(cache[layer.path], row + kh // 2, current)
+        return cache
 
     def get_config(self):
         return {

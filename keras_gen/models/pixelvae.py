@@ -153,19 +153,19 @@ class PixelVAE(LatentVariableModel):
             "latent_map", lambda inputs, _: self.latent_map(inputs["z"]), {"z": z}, batch_size=batch_size
         )
 
-    def sample(self, n, seed=None, *, z=None, batch_size=64):
+    def sample(self, n, seed=None, *, z=None, batch_size=64, cached=True):
         """``n`` binary images: z ~ N(0, I) (or the given codes, shape (n, latent_dim)), then x ~ p(x|z).
 
         The map from z is computed once; the pixels are then drawn by the decoder's
-        compiled autoregressive sampler, so the same ``seed`` with other codes z draws
-        the pixels with the same uniform noise.
+        compiled autoregressive sampler (cached or not, as in ``AutoregressiveModel.sample``),
+        so the same ``seed`` with other codes z draws the pixels with the same uniform noise.
         """
         n = check_int("n", n)
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         if z is None:
             z = np.random.default_rng((seed, 1)).standard_normal((int(n), self.latent_dim)).astype("float32")
-        return self.decoder.sample(n, seed=seed, map=self.latent_maps(z), batch_size=batch_size)
+        return self.decoder.sample(n, seed=seed, map=self.latent_maps(z), batch_size=batch_size, cached=cached)
 
     def get_config(self):
         decoder = self.decoder
