@@ -118,6 +118,22 @@ class MaskedConv2D(keras.layers.Layer):
             outputs = outputs + self.bias
         return self.activation(outputs)
 
+    def at_pixel(self, row_inputs, column, rows=None, row=None):
+        """The output at one pixel (B, 1, 1, filters), from its inputs only (for cached sampling).
+
+        ``row_inputs`` (B, W + kw - 1, C) is the input on the pixel's row, padded with
+        kw // 2 zero columns on both sides; with kh > 1, ``rows`` (B, H + kh // 2, W + kw - 1, C)
+        is the input of the rows above, padded alike and with kh // 2 zero rows on top, and
+        ``row`` the pixel's row. The rows below are masked; zeros stand in for them.
+        """
+        kh, kw = self.kernel_size
+        batch, channels = ops.shape(row_inputs)[0], row_inputs.shape[-1]
+        patch = ops.expand_dims(ops.slice(row_inputs, [0, column, 0], [batch, kw, channels]), 1)
+        if kh > 1:
+            above = ops.slice(rows, [0, row, column, 0], [batch, kh // 2, kw, channels])
+            patch = ops.pad(ops.concatenate([above, patch], axis=1), [[0, 0], [0, kh // 2], [0, 0], [0, 0]])
+        return self(patch, padding="valid")
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.filters,)
 

@@ -173,17 +173,13 @@ class PixelCNN(AutoregressiveModel):
             if layer not in self.buffered_layers():
                 pixel = inputs if inputs.shape[2] == 1 else ops.slice(inputs, [0, 0, column, 0], [batch, 1, 1, channels])
                 return layer(pixel)
-            kh, kw = layer.kernel_size
+            half = layer.kernel_size[1] // 2
             if inputs.shape[2] == 1:
-                current = ops.slice_update(row_state[layer.path], [0, column + kw // 2, 0], inputs[:, 0])
+                current = ops.slice_update(row_state[layer.path], [0, column + half, 0], inputs[:, 0])
             else:
-                current = pad_maps(inputs[:, 0], 0, kw // 2)
+                current = pad_maps(inputs[:, 0], 0, half)
             row_state[layer.path] = current
-            patch = ops.expand_dims(ops.slice(current, [0, column, 0], [batch, kw, channels]), 1)
-            if kh > 1:  # the rows above; the rows below are masked, zeros stand in for them
-                above = ops.slice(cache[layer.path], [0, row, column, 0], [batch, kh // 2, kw, channels])
-                patch = ops.pad(ops.concatenate([above, patch], axis=1), [[0, 0], [0, kh // 2], [0, 0], [0, 0]])
-            return layer(patch, padding="valid")
+            return layer.at_pixel(current, column, cache[layer.path], row)
 
         params = self.call(ops.expand_dims(image_row, 1), conv=at_pixel)
         return params, row_state
