@@ -60,7 +60,11 @@ class ResidualLSTMBlock(keras.layers.Layer):
         self.up.build(tuple(input_shape[:3]) + (self.units,))
 
     def call(self, inputs, condition=None):
-        outputs = self.up(self.lstm(inputs, condition=condition))
+        return self.from_hidden(inputs, self.lstm(inputs, condition=condition))
+
+    def from_hidden(self, inputs, hidden):
+        """The block's output from its input and the LSTM's hidden states there (a map, or one pixel)."""
+        outputs = self.up(hidden)
         return inputs + outputs if self.residual else outputs
 
     def compute_output_shape(self, input_shape):

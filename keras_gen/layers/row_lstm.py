@@ -45,18 +45,28 @@ class RowLSTM(SpatialLSTM):
 
     def sweep(self, input_to_state):
         """Run the recurrence down the rows of the (B, H, W, 4h) input-to-state map."""
+        return self.states(input_to_state)[0]
+
+    def states(self, input_to_state):
+        """The hidden and cell states ``(h, c)`` of every row, each (B, H, W, h)."""
         rows = ops.transpose(input_to_state, (1, 0, 2, 3))  # (H, B, W, 4h): scan over rows
-        kernel = self.state_to_state
 
         def step(state, row):
             h_prev, c_prev = state
-            pre = row + line_convolution(h_prev, kernel, -(self.kernel_size // 2))
-            h, c = lstm_update(pre, c_prev, self.color_channels)
+            h, c = self.update(row, self.from_row_above(h_prev), c_prev)
             return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
 
         zeros = ops.zeros_like(rows[0, :, :, : self.units])
-        _, (hidden, _) = ops.scan(step, (zeros, zeros), rows)
-        return ops.transpose(hidden, (1, 0, 2, 3))
+        _, (hidden, cells) = ops.scan(step, (zeros, zeros), rows)
+        return ops.transpose(hidden, (1, 0, 2, 3)), ops.transpose(cells, (1, 0, 2, 3))
+
+    def from_row_above(self, h_prev):
+        """The state-to-state term ``K^ss ⊛ h_{i-1}`` of eq. 3 on a row: (B, W, h) → (B, W, 4h)."""
+        return line_convolution(h_prev, self.state_to_state, -(self.kernel_size // 2))
+
+    def update(self, input_to_state, from_above, c_prev):
+        """Eq. 3 on a row, or on the pixels of one: ``(h, c)`` from ``K^is ⊛ x``, ``K^ss ⊛ h_{i-1}`` and ``c_{i-1}``."""
+        return lstm_update(input_to_state + from_above, c_prev, self.color_channels)
 
     def get_config(self):
         return {**super().get_config(), "kernel_size": self.kernel_size}

@@ -125,7 +125,11 @@ class SpatialLSTM(LSTMMapLayer):
                 f"{self.name} was built with condition_channels={self.condition_channels}; pass a condition "
                 f"map of shape (batch, height, width, {self.condition_channels}) exactly when it is set."
             )
+        return self.sweep(self.gate_inputs(inputs, condition))
+
+    def gate_inputs(self, inputs, condition=None):
+        """The input-to-state map ``K^is ⊛ x`` of eq. 3 (B, H, W, 4h), plus the condition's term if given."""
         input_to_state = self.input_to_state(inputs)
         if condition is not None:
             input_to_state = input_to_state + self.condition_to_state(condition)
-        return self.sweep(input_to_state)
+        return input_to_state
