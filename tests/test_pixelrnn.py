@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from cached_sampling import assert_cached_equals_reference, assert_cached_params_equal_the_network, randomise_biases
 from causality import assert_causal
 from conftest import random_binary_images
 from keras_gen.models import MultiScalePixelRNN, PixelRNN
@@ -102,6 +103,53 @@ def test_pixelrnn_sample_and_complete_are_seeded_and_keep_the_known_rows(rng):
     x = random_binary_images(rng, 6, (5, 4, 1))
     completed = model.complete(x, 3, seed=1)
     np.testing.assert_array_equal(completed[:, :3], x[:, :3])
+
+
+@pytest.mark.parametrize(
+    "image_shape, output, kernel_size, input_kernel_size, residual, skip",
+    [
+        ((4, 5, 1), "bernoulli", 3, 7, True, False),
+        ((5, 4, 1), "bernoulli", 5, 3, False, True),
+        ((4, 4, 1), "categorical", 3, 1, True, True),
+        ((3, 4, 3), "bernoulli", 3, 5, True, False),
+        ((4, 3, 3), "categorical", 5, 3, False, True),
+    ],
+)
+def test_row_lstm_cached_sampler_equals_the_reference(
+    rng, image_shape, output, kernel_size, input_kernel_size, residual, skip
+):
+    """Grey and colour (R → G → B unit groups), both heads, k = 3 and 5, a 1×1 first layer, residual and skip."""
+    model = PixelRNN(
+        image_shape, layer_type="row_lstm", num_layers=2, units=6 if image_shape[2] == 3 else 4,
+        kernel_size=kernel_size, input_kernel_size=input_kernel_size, output=output, residual=residual, skip=skip,
+    )
+    randomise(model, rng, scale=0.5)  # large enough kernels that every state (h, c) sways the draws
+    randomise_biases(model, rng)
+    assert_cached_equals_reference(model, n=4, known_rows=(0, 2, image_shape[0]))
+    images = random_binary_images(rng, 2, image_shape) if output == "bernoulli" else rng.integers(0, 256, (2,) + image_shape)
+    assert_cached_params_equal_the_network(model, images)
+
+
+def test_row_lstm_cached_sampler_with_a_small_image_equals_the_reference(rng):
+    """The conditional network of the multi-scale PixelRNN: the condition's terms are cached once per image."""
+    model = PixelRNN((4, 4, 3), layer_type="row_lstm", num_layers=2, units=6, output="categorical",
+                     small_image_shape=(2, 2, 3))
+    randomise(model, rng, scale=0.5)
+    randomise_biases(model, rng)
+    small = rng.integers(0, 256, (3, 2, 2, 3))
+    assert_cached_equals_reference(model, known_rows=(0, 2, 4), small_image=small)
+    assert_cached_params_equal_the_network(model, rng.integers(0, 256, (3, 4, 4, 3)), small_image=small)
+    multiscale = small_multiscale(rng, "row_lstm")
+    assert multiscale.small_model.has_cached_sampler and multiscale.conditional_model.has_cached_sampler
+    np.testing.assert_array_equal(multiscale.sample(3, seed=5), multiscale.sample(3, seed=5, cached=False))
+    x = random_binary_images(rng, 3, (4, 4, 1))
+    np.testing.assert_array_equal(multiscale.complete(x, 1, seed=2), multiscale.complete(x, 1, seed=2, cached=False))
+
+
+def test_diagonal_bilstm_falls_back_to_the_reference_sampler(rng):
+    model = PixelRNN((3, 3, 1), layer_type="diagonal_bilstm", num_layers=1, units=4)
+    assert not model.has_cached_sampler
+    np.testing.assert_array_equal(model.sample(2, seed=3), model.sample(2, seed=3, cached=False))
 
 
 def test_save_and_load_round_trip(tmp_path, rng):

@@ -5,6 +5,9 @@ BiLSTM), two ReLU + 1×1 mask-B layers, and the output head. Optionally the netw
 is conditioned on a smaller image, upsampled by a learned deconvolution and added
 as a bias to the input-to-state map of every LSTM layer: the conditional network of
 the multi-scale PixelRNN (section 3.4, ``keras_gen.models.MultiScalePixelRNN``).
+
+The Row LSTM network has a cached sampler (see the comment above ``has_cached_sampler``);
+the Diagonal BiLSTM samples with the reference sampler.
 """
 
 import keras
@@ -12,7 +15,7 @@ from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
-from keras_gen.models.autoregressive import AutoregressiveModel
+from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_choice, check_image_shape, check_int, check_kernel_size
 
 
@@ -117,26 +120,126 @@ class PixelRNN(AutoregressiveModel):
         inputs = {name: keras.KerasTensor((1,) + shape, dtype) for name, shape in shapes.items() if shape}
         self(self.join_inputs(inputs.pop("image"), inputs))
 
+    def condition_map(self, conditions):
+        """The upsampled (B, H, W, 2h) map of the small image, or ``None`` for an unconditional model."""
+        if self.small_image_shape is None:
+            return None
+        return self.upsample(self.scale_image(conditions["small_image"]))
+
     def hidden_features(self, inputs, depth=None):
         """Feature maps after the mask-A layer and the first ``depth`` blocks (all by default).
 
         With ``skip=True`` the sum of those blocks' skip convolutions.
         """
         image, conditions = self.split_inputs(inputs)
-        condition = None
-        if self.small_image_shape is not None:
-            condition = self.upsample(self.scale_image(conditions["small_image"]))
+        condition = self.condition_map(conditions)
         h = self.input_conv(self.scale_image(image))
+        return self.run_blocks(h, lambda index, block, h: block(h, condition=condition), depth)
+
+    def run_blocks(self, h, run_block, depth=None):
+        """``h`` through the first ``depth`` blocks, each applied as ``run_block(index, block, h)``.
+
+        With ``skip=True`` the sum of the blocks' skip convolutions, else the last block's output.
+        """
         skipped = []
-        for k, block in enumerate(self.blocks[:depth]):
-            h = block(h, condition=condition)
+        for index, block in enumerate(self.blocks[:depth]):
+            h = run_block(index, block, h)
             if self.skip:
-                skipped.append(self.skip_convs[k](h))
+                skipped.append(self.skip_convs[index](h))
         return ops.sum(ops.stack(skipped), axis=0) if skipped else h
 
     def call(self, inputs, training=False):
-        h = self.output_hidden(ops.relu(self.hidden_features(inputs)))
+        return self.output_params(self.hidden_features(inputs))
+
+    def output_params(self, features):
+        """The head's parameters from the blocks' features: ReLU, 1×1 mask B (ReLU), 1×1 mask B."""
+        h = self.output_hidden(ops.relu(features))
         return self.head.params(self.output_conv(h), self.image_shape[2])
+
+    # ------------------------------------------------------------ the cached sampler
+    #
+    # Row LSTM only (the Diagonal BiLSTM samples with the reference sampler). Row i's
+    # states depend on row i - 1's hidden states through the unmasked state-to-state
+    # convolution and on the layer's input on row i through the masked 1 × k
+    # input-to-state convolution (eq. 3), which at pixel j reads the inputs up to j alone.
+    # The cache holds the scaled image (padded for the k×k mask-A layer, as in PixelCNN),
+    # every block's hidden and cell states of the finished rows (with a zero row on top,
+    # the states before row 0) and the condition terms (once per image). The row state
+    # holds every block's state-to-state term K^ss ⊛ h_{i-1} for the whole row (computed
+    # once per row), its input on the current row (padded for its input-to-state
+    # convolution) and its new hidden and cell states, filled in pixel by pixel.
+
+    @property
+    def has_cached_sampler(self):
+        return self.layer_type == "row_lstm"
+
+    def sampling_cache(self, canvas, conditions):
+        condition, image = self.condition_map(conditions), self.scale_image(canvas)
+        kh, kw = self.input_conv.kernel_size
+        cache = {"image": pad_maps(image, kh // 2, kw // 2), "hidden": [], "cells": []}
+        cache["condition_terms"] = [
+            block.lstm.condition_to_state(condition) for block in self.blocks if condition is not None
+        ]
+
+        def run_block(index, block, h):
+            hidden, cells = block.lstm.states(block.lstm.gate_inputs(h, condition))
+            cache["hidden"].append(pad_maps(hidden, 1, 0))
+            cache["cells"].append(pad_maps(cells, 1, 0))
+            return block.from_hidden(h, hidden)
+
+        self.run_blocks(self.input_conv(image), run_block)
+        return cache
+
+    def start_row(self, cache, row):
+        """Every block's state-to-state term on ``row`` from the hidden states of the row above."""
+        from_above = [
+            block.lstm.from_row_above(ops.take(hidden, row, axis=1)) for block, hidden in zip(self.blocks, cache["hidden"])
+        ]
+        batch, width = ops.shape(from_above[0])[0], self.image_shape[1]
+        row_state = {
+            "from_above": from_above,
+            "inputs": [
+                ops.zeros((batch, width + block.kernel_size - 1, 2 * self.units)) for block in self.blocks
+            ],
+            "hidden": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
+            "cells": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
+        }
+        return cache, row_state
+
+    def cached_params(self, cache, row_state, image_row, row, column):
+        row_state = {name: list(states) for name, states in row_state.items()}
+        batch, half = ops.shape(image_row)[0], self.input_conv.kernel_size[1] // 2
+        image = pad_maps(self.scale_image(image_row), 0, half)
+
+        def pixel_of(tensor):
+            """A row (B, W, d) at ``column``, or maps (B, H, W, d) at (``row``, ``column``), as (B, 1, d)."""
+            if len(tensor.shape) == 3:
+                return ops.slice(tensor, [0, column, 0], [batch, 1, tensor.shape[-1]])
+            return ops.slice(tensor, [0, row, column, 0], [batch, 1, 1, tensor.shape[-1]])[:, 0]
+
+        def run_block(index, block, h):
+            lstm = block.lstm
+            inputs = ops.slice_update(row_state["inputs"][index], [0, column + block.kernel_size // 2, 0], h[:, 0])
+            row_state["inputs"][index] = inputs
+            input_to_state = lstm.input_to_state.at_pixel(inputs, column)[:, 0]
+            if cache["condition_terms"]:
+                input_to_state = input_to_state + pixel_of(cache["condition_terms"][index])
+            c_prev = pixel_of(cache["cells"][index])  # padded: its row i holds row i - 1
+            hidden, cells = lstm.update(input_to_state, pixel_of(row_state["from_above"][index]), c_prev)
+            for name, state in (("hidden", hidden), ("cells", cells)):
+                row_state[name][index] = ops.slice_update(row_state[name][index], [0, column, 0], state)
+            return block.from_hidden(h, ops.expand_dims(hidden, 1))
+
+        features = self.run_blocks(self.input_conv.at_pixel(image, column, cache["image"], row), run_block)
+        return self.output_params(features), row_state
+
+    def finish_row(self, cache, row_state, image_row, row):
+        kh, kw = self.input_conv.kernel_size
+        cache = dict(cache)
+        cache["image"] = write_row(cache["image"], row + kh // 2, pad_maps(self.scale_image(image_row), 0, kw // 2))
+        for name in ("hidden", "cells"):
+            cache[name] = [write_row(maps, row + 1, new) for maps, new in zip(cache[name], row_state[name])]
+        return cache
 
     def get_config(self):
         return {
