@@ -265,6 +265,9 @@ def train(name, *, run_dir=None, out_dir=CHECKPOINT_DIR, epochs=None, train_imag
             raise ValueError(f"{run_dir} holds no finished epoch to write yet.")
         target = done
     if done < target:
+        sitting = hardware()  # each sitting of a long run may run elsewhere: keep them all
+        if sitting not in progress.setdefault("hardware", []):
+            progress["hardware"].append(sitting)
         if verbose:
             print(f"{name}: epochs {done + 1}..{target} of {epochs} on {len(data.x_train):,} images ({hardware()})")
         callbacks = [SaveProgress(run_dir, progress)]
@@ -314,7 +317,7 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
         "planned_epochs": planned_epochs,
         "train_seconds": round(progress["train_seconds"], 1),
         "eval_seconds": round(eval_seconds, 1),
-        "hardware": hardware(),
+        "hardware": "; ".join(progress.get("hardware") or [hardware()]),
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "commit": git_commit(),
