@@ -269,6 +269,14 @@ class AutoregressiveModel(GenerativeModel):
             return pixel * channels + np.arange(channels)
         return np.repeat(pixel, channels, axis=-1)
 
+    def _unpack_sampling_inputs(self, inputs):
+        """``(noise, first_row, canvas, conditions)`` from the dict both samplers receive."""
+        inputs = dict(inputs)
+        noise = inputs.pop("noise")
+        first_row = inputs.pop("first_row")[0]
+        canvas, conditions = self.split_inputs(inputs)
+        return noise, first_row, canvas, conditions
+
     def _generate_graph(self, inputs):
         """One traced loop over the sampling steps from row ``inputs["first_row"]`` on.
 
@@ -277,10 +285,7 @@ class AutoregressiveModel(GenerativeModel):
         from its parameters with its own fixed uniform noise, and only the
         sub-pixels of step t are written.
         """
-        inputs = dict(inputs)
-        noise = inputs.pop("noise")
-        first_row = inputs.pop("first_row")[0]
-        canvas, conditions = self.split_inputs(inputs)
+        noise, first_row, canvas, conditions = self._unpack_sampling_inputs(inputs)
         height, width, channels = self.image_shape
         steps_per_pixel = channels if self.head.per_channel else 1
         rows = height if self.rows_above is None else min(height, self.rows_above + 1)
@@ -313,10 +318,7 @@ class AutoregressiveModel(GenerativeModel):
         same update of the canvas, but asks the model only for the parameters at the
         current pixel, from the state it carries (see the module docstring).
         """
-        inputs = dict(inputs)
-        noise = inputs.pop("noise")
-        first_row = inputs.pop("first_row")[0]
-        canvas, conditions = self.split_inputs(inputs)
+        noise, first_row, canvas, conditions = self._unpack_sampling_inputs(inputs)
         height, width, channels = self.image_shape
         steps_per_pixel = channels if self.head.per_channel else 1
         order = ops.convert_to_tensor(self.sampling_order(), dtype="int32")
