@@ -1,4 +1,4 @@
-"""The check every cached sampler's tests run (DESIGN.md, "Sampling").
+"""The check every cached sampler's tests run: cached and reference samplers draw the same images.
 
 For the same seed, ``sample`` and ``complete`` must give exactly the same images
 with ``cached=True`` (per-layer state, only what each new sub-pixel changes) as

@@ -1,4 +1,4 @@
-"""The causality check every autoregressive model's tests run (DESIGN.md, "Causality").
+"""The causality check every autoregressive model's tests run (van den Oord et al., 2016a, eq. 1).
 
 The Jacobian of the model's outputs with respect to its input image is computed with
 the backend's own autodiff (``tf.GradientTape`` or ``jax.jacrev``). For the output

@@ -7,7 +7,7 @@ implement only the network, ``call(inputs, training=False)``, which must be caus
 the parameters at pixel (i, j) depend on input pixels strictly before (i, j) in
 raster order, and for per-channel heads channel c also on channels < c of (i, j).
 
-Two compiled samplers draw the same images for the same seed (DESIGN.md, "Sampling"):
+Two compiled samplers draw the same images for the same seed:
 
 * the reference sampler (``cached=False``) reruns the network at every step, on the
   window of rows and columns the current pixel can see (or on the whole image);

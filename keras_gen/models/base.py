@@ -1,4 +1,4 @@
-"""The protocol every generative model follows (see DESIGN.md, "Model protocol").
+"""The protocol every generative model follows: the image contract, training, evaluation.
 
 ``GenerativeModel`` holds what all models share: the image contract and its checks,
 training on the model's own negative log-likelihood through ``compute_loss`` (the
