@@ -87,7 +87,9 @@ def load(name, model=None, directory=CHECKPOINT_DIR):
     try:
         model.load_weights(weights)
     except (ValueError, OSError) as error:
-        raise CheckpointError(f"checkpoint {name!r} could not be loaded into {model.name}: {error}; {remake}.") from error
+        raise CheckpointError(
+            f"checkpoint {name!r} could not be loaded into {model.name}: {error}; {remake}."
+        ) from error
     return model
 
 
@@ -96,7 +98,9 @@ def describe(name, directory=CHECKPOINT_DIR):
     meta = info(name, directory)
     data, training = meta["data"], meta["training"]
     planned = meta.get("planned_epochs", meta["epochs"])
-    epochs = f"{meta['epochs']} epochs" + (f" (of a planned {planned}; the run goes on)" if planned != meta["epochs"] else "")
+    epochs = f"{meta['epochs']} epochs" + (
+        f" (of a planned {planned}; the run goes on)" if planned != meta["epochs"] else ""
+    )
     return (
         f"checkpoint {name!r}: {meta['model']}, {epochs} on {data['train_images']:,} images of {data['dataset']}, "
         f"batch {training['batch_size']}, {training['optimizer']} with {training['learning_rate']}; "

@@ -13,9 +13,7 @@ def check_image_shape(image_shape):
     except TypeError:
         shape = ()
     if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(
-            f"image_shape must be (height, width, channels) of positive integers, got {image_shape!r}."
-        )
+        raise ValueError(f"image_shape must be (height, width, channels) of positive integers, got {image_shape!r}.")
     return shape
 
 
@@ -87,7 +85,5 @@ def check_images(x, image_shape, data_type, name="x"):
     if not np.isfinite(array).all() or (array != np.round(array)).any():
         raise ValueError(f"{name} must hold whole numbers 0..255 (8-bit data), found non-integer values.")
     if array.min() < 0 or array.max() > 255:
-        raise ValueError(
-            f"{name} must hold 8-bit values in 0..255, found the range {array.min()}..{array.max()}."
-        )
+        raise ValueError(f"{name} must hold 8-bit values in 0..255, found the range {array.min()}..{array.max()}.")
     return array.astype("int32")

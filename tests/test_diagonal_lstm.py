@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
 from random_weights import randomise
+
 from keras_gen.layers import DiagonalBiLSTM, DiagonalLSTM
 from keras_gen.layers import diagonal_lstm as diagonal_lstm_module
 from keras_gen.models import PixelRNN

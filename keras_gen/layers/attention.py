@@ -133,7 +133,11 @@ class AttentiveRead(keras.layers.Layer):
         return (input_shape[0][0], 2 * n * n * channels), (input_shape[0][0], 5)
 
     def get_config(self):
-        return {**super().get_config(), "grid_size": self.window.grid_size, "image_shape": list(self.window.image_shape)}
+        return {
+            **super().get_config(),
+            "grid_size": self.window.grid_size,
+            "image_shape": list(self.window.image_shape),
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -173,7 +177,11 @@ class AttentiveWrite(keras.layers.Layer):
         return (input_shape[0],) + self.window.image_shape, (input_shape[0], 5)
 
     def get_config(self):
-        return {**super().get_config(), "grid_size": self.window.grid_size, "image_shape": list(self.window.image_shape)}
+        return {
+            **super().get_config(),
+            "grid_size": self.window.grid_size,
+            "image_shape": list(self.window.image_shape),
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

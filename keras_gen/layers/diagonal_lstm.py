@@ -45,7 +45,9 @@ class DiagonalLSTM(SpatialLSTM):
     def build(self, input_shape):
         super().build(input_shape)
         self.state_to_state = self.add_weight(
-            name="state_to_state", shape=(2, self.units, GATES * self.units), initializer="glorot_uniform",
+            name="state_to_state",
+            shape=(2, self.units, GATES * self.units),
+            initializer="glorot_uniform",
         )
 
     def sweep(self, input_to_state):

@@ -74,8 +74,10 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.horizontal_condition = None
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (2, 3) or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) not in (2, 3)
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
         ):
             raise ValueError(
                 "GatedPixelCNNBlock is called on [vertical, horizontal] or [vertical, horizontal, condition], "
@@ -98,15 +100,22 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         batch, height, width = vertical_shape[:3]
         condition_shape = tuple(input_shape[2]) if len(input_shape) == 3 else None
         if condition_shape is not None and (
-            len(condition_shape) not in (2, 4) or (len(condition_shape) == 4 and condition_shape[1:3] != (height, width))
+            len(condition_shape) not in (2, 4)
+            or (len(condition_shape) == 4 and condition_shape[1:3] != (height, width))
         ):
             raise ValueError(
                 f"the condition must be a vector (batch, features) or a map (batch, {height}, {width}, "
                 f"features), got shape {condition_shape}."
             )
         half = self.kernel_size // 2
-        self.vertical_conv.build((batch, None if height is None else height + half,
-                                  None if width is None else width + 2 * half, vertical_shape[-1]))
+        self.vertical_conv.build(
+            (
+                batch,
+                None if height is None else height + half,
+                None if width is None else width + 2 * half,
+                vertical_shape[-1],
+            )
+        )
         self.horizontal_conv.build((batch, height, None if width is None else width + half, horizontal_shape[-1]))
         self.vertical_to_horizontal.build(vertical_shape[:3] + (2 * self.filters,))
         self.horizontal_output.build(horizontal_shape[:3] + (self.filters,))
@@ -128,7 +137,10 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         )
 
     def vertical_features(self, padded, term=None):
-        """The vertical stack before its gate, ``W * x (+ V h)``, from its input padded by n//2 above and on both sides."""
+        """The vertical stack before its gate, ``W * x (+ V h)``.
+
+        ``padded`` is its input padded by n//2 above and on both sides.
+        """
         features = self.vertical_conv(padded)
         return features if term is None else features + term
 

@@ -82,8 +82,7 @@ class MaskedConv2D(keras.layers.Layer):
         color_channels = check_int("color_channels", color_channels)
         if check_int("filters", filters) % color_channels:
             raise ValueError(
-                f"filters must be a positive integer divisible by color_channels ({color_channels}), "
-                f"got {filters!r}."
+                f"filters must be a positive integer divisible by color_channels ({color_channels}), got {filters!r}."
             )
         self.filters = int(filters)
         self.mask_type = mask_type
@@ -98,9 +97,7 @@ class MaskedConv2D(keras.layers.Layer):
         if in_channels is None or len(input_shape) != 4:
             raise ValueError(f"MaskedConv2D expects inputs (batch, height, width, channels), got {input_shape}.")
         self.mask = conv_mask(self.kernel_size, self.mask_type, in_channels, self.filters, self.color_channels)
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.mask.shape, initializer=self.kernel_initializer
-        )
+        self.kernel = self.add_weight(name="kernel", shape=self.mask.shape, initializer=self.kernel_initializer)
         self.bias = (
             self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
             if self.use_bias

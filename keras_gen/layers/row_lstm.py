@@ -39,7 +39,8 @@ class RowLSTM(SpatialLSTM):
     def build(self, input_shape):
         super().build(input_shape)
         self.state_to_state = self.add_weight(
-            name="state_to_state", shape=(self.kernel_size, self.units, GATES * self.units),
+            name="state_to_state",
+            shape=(self.kernel_size, self.units, GATES * self.units),
             initializer="glorot_uniform",
         )
 

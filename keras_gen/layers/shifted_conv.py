@@ -84,7 +84,10 @@ class ShiftedConv2D(_ShiftedConvBase):
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=1, **kwargs):
         super().__init__(filters, kernel_size, shift, strides, **kwargs)
         self.conv = layers.Conv2D(
-            self.filters, self.kernel_size, strides=self.strides, kernel_initializer=self.kernel_initializer,
+            self.filters,
+            self.kernel_size,
+            strides=self.strides,
+            kernel_initializer=self.kernel_initializer,
             name="conv",
         )
 
@@ -122,7 +125,10 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=2, **kwargs):
         super().__init__(filters, kernel_size, shift, strides, **kwargs)
         self.deconv = layers.Conv2DTranspose(
-            self.filters, self.kernel_size, strides=self.strides, kernel_initializer=self.kernel_initializer,
+            self.filters,
+            self.kernel_size,
+            strides=self.strides,
+            kernel_initializer=self.kernel_initializer,
             name="deconv",
         )
 

@@ -101,11 +101,15 @@ class SpatialLSTM(LSTMMapLayer):
                 f"divisible by 3; got units={self.units}."
             )
         self.input_to_state = MaskedConv2D(
-            GATES * self.units, input_kernel_size, mask_type="B", color_channels=self.color_channels,
+            GATES * self.units,
+            input_kernel_size,
+            mask_type="B",
+            color_channels=self.color_channels,
             name="input_to_state",
         )
         self.condition_to_state = (
-            None if self.condition_channels is None
+            None
+            if self.condition_channels is None
             else layers.Conv2D(GATES * self.units, 1, use_bias=False, name="condition_to_state")
         )
 

@@ -154,8 +154,7 @@ class AutoregressiveModel(GenerativeModel):
     def _check_conditions(self, conditions, n):
         if set(conditions) != set(self.condition_names):
             raise ValueError(
-                f"{type(self).__name__} takes the conditions {list(self.condition_names)}, "
-                f"got {sorted(conditions)}."
+                f"{type(self).__name__} takes the conditions {list(self.condition_names)}, got {sorted(conditions)}."
             )
         arrays = {name: np.asarray(value) for name, value in conditions.items()}
         for name, array in arrays.items():
@@ -221,7 +220,10 @@ class AutoregressiveModel(GenerativeModel):
         return self._generate(canvas, 0, seed, batch_size, cached, conditions)
 
     def complete(self, x, known_rows, seed=None, *, batch_size=64, cached=True, **conditions):
-        """Keep the first ``known_rows`` rows of every image in ``x`` and sample the rest (``cached`` as in ``sample``)."""
+        """Keep the first ``known_rows`` rows of every image in ``x`` and sample the rest.
+
+        ``cached`` as in ``sample``.
+        """
         x = self.check_images(x)
         height = self.image_shape[0]
         if int(known_rows) != known_rows or not 0 <= known_rows <= height:

@@ -214,7 +214,9 @@ class DRAW(LatentVariableModel):
         return self.run_compiled(
             "reconstruction_trace",
             lambda inputs, seeds: self._trace(self._infer(inputs["x"], seeds, keep_steps=True)[1], keys),
-            {"x": x}, batch_size=batch_size, seed=seed,
+            {"x": x},
+            batch_size=batch_size,
+            seed=seed,
         )
 
     def generation_trace(self, n, *, seed=None, batch_size=256):
@@ -229,7 +231,8 @@ class DRAW(LatentVariableModel):
         trace = self.run_compiled(
             "generation_trace",
             lambda inputs, _: self._trace(self._generate(ops.moveaxis(inputs["z"], 1, 0)), ("write_window",)),
-            {"z": z}, batch_size=batch_size,
+            {"z": z},
+            batch_size=batch_size,
         )
         return {**trace, "z": z}
 

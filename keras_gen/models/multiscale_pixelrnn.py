@@ -64,8 +64,13 @@ class MultiScalePixelRNN(GenerativeModel):
             )
         self.small_image_shape = (height // self.factor, width // self.factor, channels)
         self.settings = dict(
-            layer_type=layer_type, num_layers=int(num_layers), units=int(units), kernel_size=int(kernel_size),
-            output=output, residual=bool(residual), skip=bool(skip),
+            layer_type=layer_type,
+            num_layers=int(num_layers),
+            units=int(units),
+            kernel_size=int(kernel_size),
+            output=output,
+            residual=bool(residual),
+            skip=bool(skip),
         )
         self.small_model = PixelRNN(self.small_image_shape, **self.settings, name="small_model")
         self.conditional_model = PixelRNN(

@@ -168,10 +168,15 @@ class PixelCNN(AutoregressiveModel):
         row_state = dict(row_state)
 
         def at_pixel(layer, inputs):
-            """``layer`` at (row, column); ``inputs`` is its input there (B, 1, 1, C), or the whole row for the image."""
+            """``layer`` at (row, column).
+
+            ``inputs`` is its input there (B, 1, 1, C), or the whole row for the image.
+            """
             batch, channels = ops.shape(inputs)[0], inputs.shape[-1]
             if layer not in self.buffered_layers():
-                pixel = inputs if inputs.shape[2] == 1 else ops.slice(inputs, [0, 0, column, 0], [batch, 1, 1, channels])
+                pixel = (
+                    inputs if inputs.shape[2] == 1 else ops.slice(inputs, [0, 0, column, 0], [batch, 1, 1, channels])
+                )
                 return layer(pixel)
             half = layer.kernel_size[1] // 2
             if inputs.shape[2] == 1:
@@ -189,7 +194,9 @@ class PixelCNN(AutoregressiveModel):
         for layer in self.buffered_layers():
             kh, kw = layer.kernel_size
             # the image's last sub-pixel is drawn after the network's last step on the row
-            current = pad_maps(self.scale_image(image_row), 0, kw // 2) if layer is self.input_conv else row_state[layer.path]
+            current = (
+                pad_maps(self.scale_image(image_row), 0, kw // 2) if layer is self.input_conv else row_state[layer.path]
+            )
             cache[layer.path] = write_row(cache[layer.path], row + kh // 2, current)
         return cache
 

@@ -141,17 +141,17 @@ class PixelCNNPlusPlus(AutoregressiveModel):
             if level > 0:
                 down_skips.append(self.downsample_down[level - 1](down_skips[-1]))
                 down_right_skips.append(self.downsample_down_right[level - 1](down_right_skips[-1]))
-            for block_down, block_down_right in zip(self.first_down[level], self.first_down_right[level]):
+            for block_down, block_down_right in zip(self.first_down[level], self.first_down_right[level], strict=True):
                 down_skips.append(block_down(down_skips[-1], training=training))
-                down_right_skips.append(
-                    block_down_right([down_right_skips[-1], down_skips[-1]], training=training)
-                )
+                down_right_skips.append(block_down_right([down_right_skips[-1], down_skips[-1]], training=training))
         down, down_right = down_skips.pop(), down_right_skips.pop()
         for level in reversed(range(self.num_downsamplings + 1)):
             if level < self.num_downsamplings:
                 down = self.upsample_down[level](down)
                 down_right = self.upsample_down_right[level](down_right)
-            for block_down, block_down_right in zip(self.second_down[level], self.second_down_right[level]):
+            for block_down, block_down_right in zip(
+                self.second_down[level], self.second_down_right[level], strict=True
+            ):
                 down = block_down([down, down_skips.pop()], training=training)
                 skip = ops.concatenate([down, down_right_skips.pop()], axis=-1)
                 down_right = block_down_right([down_right, skip], training=training)

@@ -80,7 +80,12 @@ class PixelRNN(AutoregressiveModel):
         self.input_conv = MaskedConv2D(2 * self.units, self.input_kernel_size, "A", groups, name="input_conv")
         self.blocks = [
             ResidualLSTMBlock(
-                self.layer_type, self.units, self.kernel_size, groups, condition_channels, self.residual,
+                self.layer_type,
+                self.units,
+                self.kernel_size,
+                groups,
+                condition_channels,
+                self.residual,
                 name=f"block_{k}",
             )
             for k in range(self.num_layers)
@@ -193,14 +198,13 @@ class PixelRNN(AutoregressiveModel):
     def start_row(self, cache, row):
         """Every block's state-to-state term on ``row`` from the hidden states of the row above."""
         from_above = [
-            block.lstm.from_row_above(ops.take(hidden, row, axis=1)) for block, hidden in zip(self.blocks, cache["hidden"])
+            block.lstm.from_row_above(ops.take(hidden, row, axis=1))
+            for block, hidden in zip(self.blocks, cache["hidden"], strict=True)
         ]
         batch, width = ops.shape(from_above[0])[0], self.image_shape[1]
         row_state = {
             "from_above": from_above,
-            "inputs": [
-                ops.zeros((batch, width + block.kernel_size - 1, 2 * self.units)) for block in self.blocks
-            ],
+            "inputs": [ops.zeros((batch, width + block.kernel_size - 1, 2 * self.units)) for block in self.blocks],
             "hidden": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
             "cells": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
         }
@@ -238,7 +242,9 @@ class PixelRNN(AutoregressiveModel):
         cache = dict(cache)
         cache["image"] = write_row(cache["image"], row + kh // 2, pad_maps(self.scale_image(image_row), 0, kw // 2))
         for name in ("hidden", "cells"):
-            cache[name] = [write_row(maps, row + 1, new) for maps, new in zip(cache[name], row_state[name])]
+            cache[name] = [
+                write_row(maps, row + 1, new) for maps, new in zip(cache[name], row_state[name], strict=True)
+            ]
         return cache
 
     def get_config(self):

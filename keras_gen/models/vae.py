@@ -130,8 +130,10 @@ class VAE(LatentVariableModel):
         """Mean and log-variance of q(z|x) for a batch of images, as NumPy arrays."""
         x = self.check_images(x)
         stats = self.run_compiled(
-            "encode", lambda inputs, _: ops.concatenate(self.encoder_params(inputs["x"]), axis=-1),
-            {"x": x}, batch_size=batch_size,
+            "encode",
+            lambda inputs, _: ops.concatenate(self.encoder_params(inputs["x"]), axis=-1),
+            {"x": x},
+            batch_size=batch_size,
         )
         return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
 
