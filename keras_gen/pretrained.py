@@ -80,7 +80,9 @@ def load(name, model=None, directory=CHECKPOINT_DIR):
                 f"with that model, or load it without passing a model."
             )
         given, stored = _comparable(model.get_config()), meta["config"]
-        differ = sorted(k for k in set(given) | set(stored) if k != "name" and given.get(k) != stored.get(k))
+        # Keras's own entries (``trainable``, ``dtype``) are compared only where the checkpoint records them
+        keys = (set(given) | set(stored)) - {"name"} - ({"trainable", "dtype"} - set(stored))
+        differ = sorted(k for k in keys if given.get(k) != stored.get(k))
         if differ:
             detail = ", ".join(f"{k}: {given.get(k)!r} here, {stored.get(k)!r} in the checkpoint" for k in differ)
             raise CheckpointError(f"the model does not match checkpoint {name!r} ({detail}); {remake}.")

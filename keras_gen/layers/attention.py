@@ -11,6 +11,7 @@ import math
 import keras
 from keras import layers, ops
 
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.ops.filterbank import gaussian_filterbank
 from keras_gen.validation import check_image_shape, check_int
 
@@ -60,6 +61,7 @@ class AttentionWindow(keras.layers.Layer):
         ]
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.linear.build(input_shape)
 
     def call(self, h_dec):
@@ -78,10 +80,15 @@ class AttentionWindow(keras.layers.Layer):
         )
 
     def filterbanks(self, window):
-        """``(F_X, F_Y, gamma)`` of a window: (B, N, W), (B, N, H) and (B, 1, 1, 1)."""
+        """``(F_X, F_Y, gamma)`` of a window: (B, N, W), (B, N, H) and (B, 1, 1, 1).
+
+        The filters are computed in float32 (pixel coordinates need its precision) and
+        returned in the layer's compute dtype.
+        """
         height, width, _ = self.image_shape
         center_x, center_y, stride, variance, intensity = ops.unstack(window, 5, axis=-1)
         filters_x, filters_y = gaussian_filterbank(center_x, center_y, stride, variance, self.grid_size, width, height)
+        filters_x, filters_y = (ops.cast(f, self.compute_dtype) for f in (filters_x, filters_y))
         return filters_x, filters_y, ops.reshape(intensity, (-1, 1, 1, 1))
 
     def compute_output_shape(self, input_shape):
@@ -118,6 +125,7 @@ class AttentiveRead(keras.layers.Layer):
         self.window = AttentionWindow(grid_size, image_shape, name="read_window")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.window.build(input_shape[2])
 
     def call(self, inputs):
@@ -164,6 +172,7 @@ class AttentiveWrite(keras.layers.Layer):
         self.patch = layers.Dense(n * n * channels, name="write_patch")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.window.build(input_shape)
         self.patch.build(input_shape)
 
@@ -209,6 +218,7 @@ class FullWrite(keras.layers.Layer):
         self.linear = layers.Dense(height * width * channels, name="write_image")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.linear.build(input_shape)
 
     def call(self, h_dec):

@@ -21,6 +21,7 @@ import keras
 from keras import ops
 
 from keras_gen.layers.gated_pixelcnn import shift_down
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.spatial_lstm import GATES, LSTMMapLayer, SpatialLSTM, line_convolution, lstm_update
 from keras_gen.ops import skew, unskew
 
@@ -43,6 +44,7 @@ class DiagonalLSTM(SpatialLSTM):
         super().__init__(units, 1, color_channels, condition_channels, **kwargs)
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         super().build(input_shape)
         self.state_to_state = self.add_weight(
             name="state_to_state",
@@ -92,6 +94,7 @@ class DiagonalBiLSTM(LSTMMapLayer):
         self.condition_channels = self.left_to_right.condition_channels
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.left_to_right.build(input_shape)
         self.right_to_left.build(input_shape)
 

@@ -20,6 +20,7 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MASK_TYPES
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import check_choice, check_int, check_kernel_size
 
 
@@ -74,6 +75,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.horizontal_condition = None
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         if (
             not isinstance(input_shape, (list, tuple))
             or len(input_shape) not in (2, 3)
@@ -120,8 +122,12 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.vertical_to_horizontal.build(vertical_shape[:3] + (2 * self.filters,))
         self.horizontal_output.build(horizontal_shape[:3] + (self.filters,))
         if condition_shape is not None:
-            self.vertical_condition = layers.Dense(2 * self.filters, use_bias=False, name="vertical_condition")
-            self.horizontal_condition = layers.Dense(2 * self.filters, use_bias=False, name="horizontal_condition")
+            self.vertical_condition = layers.Dense(
+                2 * self.filters, use_bias=False, dtype=self.dtype_policy, name="vertical_condition"
+            )
+            self.horizontal_condition = layers.Dense(
+                2 * self.filters, use_bias=False, dtype=self.dtype_policy, name="horizontal_condition"
+            )
             self.vertical_condition.build(condition_shape)
             self.horizontal_condition.build(condition_shape)
         self.built = True

@@ -14,6 +14,7 @@ shifted convolutions of the block's own stream, so the block is as causal as the
 import keras
 from keras import layers, ops
 
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.shifted_conv import ShiftedConv2D
 
 DEFAULT_KERNELS = {"down": (2, 3), "down_right": (2, 2)}
@@ -54,6 +55,7 @@ class GatedResNetBlock(keras.layers.Layer):
         self.auxiliary = None
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         has_auxiliary = isinstance(input_shape, (list, tuple)) and isinstance(input_shape[0], (list, tuple))
         x_shape = tuple(input_shape[0]) if has_auxiliary else tuple(input_shape)
         if x_shape[-1] != self.filters:
@@ -62,7 +64,7 @@ class GatedResNetBlock(keras.layers.Layer):
         self.conv_in.build(doubled)
         self.conv_out.build(doubled)
         if has_auxiliary:
-            self.auxiliary = layers.Dense(self.filters, name="auxiliary")
+            self.auxiliary = layers.Dense(self.filters, dtype=self.dtype_policy, name="auxiliary")
             self.auxiliary.build(tuple(input_shape[1][:-1]) + (2 * input_shape[1][-1],))
 
     def call(self, inputs, training=False):

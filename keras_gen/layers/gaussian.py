@@ -25,7 +25,7 @@ class GaussianSample(keras.layers.Layer):
             shape = (ops.shape(mean)[0], num_samples) + tuple(mean.shape[2:])
         else:
             shape = ops.shape(mean)
-        eps = keras.random.normal(shape, seed=seed_generator or self.seed_generator)
+        eps = keras.random.normal(shape, dtype=self.compute_dtype, seed=seed_generator or self.seed_generator)
         return mean + ops.exp(0.5 * log_var) * eps
 
     def compute_output_shape(self, input_shape):

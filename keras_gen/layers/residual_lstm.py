@@ -10,6 +10,7 @@ import keras
 
 from keras_gen.layers.diagonal_lstm import DiagonalBiLSTM
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.row_lstm import RowLSTM
 from keras_gen.validation import check_choice
 
@@ -51,6 +52,7 @@ class ResidualLSTMBlock(keras.layers.Layer):
         self.up = MaskedConv2D(2 * self.units, 1, "B", self.color_channels, name="up")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         if len(input_shape) != 4 or input_shape[-1] != 2 * self.units:
             raise ValueError(
                 f"ResidualLSTMBlock with units={self.units} expects feature maps of shape "

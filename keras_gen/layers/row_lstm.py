@@ -11,6 +11,7 @@ of the row above, and by recursion a triangle of the rows above it, which widens
 import keras
 from keras import ops
 
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
 
 
@@ -37,6 +38,7 @@ class RowLSTM(SpatialLSTM):
         self.kernel_size = kernel_size
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         super().build(input_shape)
         self.state_to_state = self.add_weight(
             name="state_to_state",

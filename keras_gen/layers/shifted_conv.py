@@ -17,6 +17,7 @@ pixels at or above (and, for the down-right stream, at or left of) it.
 import keras
 from keras import layers, ops
 
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import check_choice
 
 SHIFTS = ("down", "down_right")
@@ -97,6 +98,7 @@ class ShiftedConv2D(_ShiftedConvBase):
         return ops.pad(x, [[0, 0], [height - 1, 0], [left, width - 1 - left], [0, 0]])
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         height, width = self.kernel_size
         padded = list(input_shape)
         padded[1] = None if padded[1] is None else padded[1] + height - 1
@@ -133,6 +135,7 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
         )
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.deconv.build(input_shape)
 
     def call(self, inputs):

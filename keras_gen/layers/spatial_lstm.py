@@ -20,6 +20,7 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import check_int
 
 GATES = 4  # o, f, i, g
@@ -114,6 +115,7 @@ class SpatialLSTM(LSTMMapLayer):
         )
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         if len(input_shape) != 4 or None in tuple(input_shape[1:]):
             raise ValueError(
                 f"{type(self).__name__} expects feature maps of shape (batch, height, width, channels) "

@@ -113,8 +113,8 @@ class AutoregressiveModel(GenerativeModel):
         return None
 
     def scale_image(self, x):
-        """Data as the network sees it: binary as 0/1 floats, 8-bit mapped to [-1, 1]."""
-        x = ops.cast(x, "float32")
+        """Data as the network sees it: binary as 0/1 floats, 8-bit mapped to [-1, 1] (compute dtype)."""
+        x = ops.cast(x, self.compute_dtype)
         return x if self.data_type == "binary" else x / 127.5 - 1.0
 
     @staticmethod
@@ -131,8 +131,8 @@ class AutoregressiveModel(GenerativeModel):
         return {"image": image, **conditions} if conditions else image
 
     def image_log_prob(self, params, image):
-        """``log p(x)`` per image (nats): the head's log-likelihoods summed over the image."""
-        per_pixel = self.head.log_prob(params, image)
+        """``log p(x)`` per image (nats): the head's log-likelihoods summed over the image, in float32."""
+        per_pixel = self.head.log_prob(ops.cast(params, "float32"), image)
         return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
 
     def loss_terms(self, x, y_pred):
@@ -306,7 +306,8 @@ class AutoregressiveModel(GenerativeModel):
             left = ops.clip(column - (around or 0), 0, width - columns)
             window = ops.slice(canvas, [0, top, left, 0], [ops.shape(canvas)[0], rows, columns, channels])
             params = self(self.join_inputs(window, conditions), training=False)
-            drawn = self.head.sample(at(params, row - top, column - left), at(noise, row, column))
+            params = ops.cast(at(params, row - top, column - left), "float32")
+            drawn = self.head.sample(params, at(noise, row, column))
             at_step = ops.cast(ops.equal(order, t), canvas.dtype)
             return canvas + at_step * (drawn - canvas)
 
@@ -336,7 +337,7 @@ class AutoregressiveModel(GenerativeModel):
                 column = t // steps_per_pixel
                 params, row_state = self.cached_params(cache, row_state, image_row, row, column)
                 pixel_noise = ops.expand_dims(ops.expand_dims(ops.take(row_noise, column, axis=1), 1), 1)
-                drawn = self.head.sample(params, pixel_noise)[:, 0]
+                drawn = self.head.sample(ops.cast(params, "float32"), pixel_noise)[:, 0]
                 at_step = ops.cast(ops.equal(row_order, t), image_row.dtype)
                 return image_row + at_step * (drawn - image_row), row_state
 

@@ -22,6 +22,7 @@ from keras import layers, ops
 
 from keras_gen import ops as kg_ops
 from keras_gen.layers import AttentiveRead, AttentiveWrite, FullRead, FullWrite
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.base import LatentVariableModel
 from keras_gen.validation import check_int
 
@@ -88,6 +89,7 @@ class DRAW(LatentVariableModel):
 
     def create_weights(self):
         """Build every sub-layer from its known input shape, without an eager run of the T steps."""
+        share_dtype_policy(self)
         height, width, channels = self.image_shape
         image = (None,) + self.image_shape
         self.reader.build([image, image, (None, self.dec_units)])
@@ -102,10 +104,10 @@ class DRAW(LatentVariableModel):
         """The record before step 1: c_0 and h_0 are learned biases; LSTM cells, codes and windows zeros."""
 
         def batched(weight):
-            return ops.broadcast_to(weight, (batch_size,) + tuple(weight.shape))
+            return ops.broadcast_to(ops.cast(weight, self.compute_dtype), (batch_size,) + tuple(weight.shape))
 
         def zeros(size):
-            return ops.zeros((batch_size, size))
+            return ops.zeros((batch_size, size), dtype=self.compute_dtype)
 
         record = {
             "canvas": batched(self.initial_canvas),
@@ -117,7 +119,8 @@ class DRAW(LatentVariableModel):
         if with_encoder:
             record.update(h_enc=batched(self.initial_h_enc), cell_enc=zeros(self.enc_units))
             record.update(mean=zeros(self.z_dim), log_var=zeros(self.z_dim), z=zeros(self.z_dim))
-            record.update(kl=ops.zeros((batch_size,)), log_ratio=ops.zeros((batch_size,)))
+            # the step-wise KL and log-ratio are accumulated in float32 whatever the compute dtype
+            record.update(kl=ops.zeros((batch_size,), "float32"), log_ratio=ops.zeros((batch_size,), "float32"))
             if self.attention:
                 record["read_window"] = zeros(5)
         return record
@@ -139,10 +142,10 @@ class DRAW(LatentVariableModel):
         steps of ``KL(Q(Z_t) || P)`` and ``log p(z_t) - log Q(z_t | h^enc_t)``; with
         ``keep_steps`` also the record of every step, stacked as (T, B, ...).
         """
-        x = ops.cast(x, "float32")
+        x = ops.cast(x, self.compute_dtype)
         batch_size = ops.shape(x)[0]
         seed_generator = self.seed_generator if seed_generator is None else seed_generator
-        noise = keras.random.normal((self.T, batch_size, self.z_dim), seed=seed_generator)
+        noise = keras.random.normal((self.T, batch_size, self.z_dim), dtype=self.compute_dtype, seed=seed_generator)
 
         def step(record, eps):
             x_hat = x - ops.sigmoid(record["canvas"])
@@ -158,9 +161,10 @@ class DRAW(LatentVariableModel):
             mean, log_var = ops.split(self.posterior(h_enc), 2, axis=-1)
             z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterised sample of Q(Z_t | h^enc_t)
             new.update(h_enc=h_enc, cell_enc=cell_enc, mean=mean, log_var=log_var, z=z)
-            new["kl"] = record["kl"] + kg_ops.gaussian_kl(mean, log_var)
+            z32, mean32, log_var32 = (ops.cast(t, "float32") for t in (z, mean, log_var))
+            new["kl"] = record["kl"] + kg_ops.gaussian_kl(mean32, log_var32)
             new["log_ratio"] = record["log_ratio"] + (
-                kg_ops.standard_normal_log_prob(z) - kg_ops.diagonal_gaussian_log_prob(z, mean, log_var)
+                kg_ops.standard_normal_log_prob(z32) - kg_ops.diagonal_gaussian_log_prob(z32, mean32, log_var32)
             )
             new.update(self._decode_step(record, z, training))
             return new, (new if keep_steps else None)

@@ -5,6 +5,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock, gate
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_int, check_kernel_size
 
@@ -85,6 +86,7 @@ class GatedPixelCNN(AutoregressiveModel):
         return {"label": np.zeros((1,), "int32")} if self.num_classes else {}
 
     def create_weights(self):
+        share_dtype_policy(self)
         blank = np.zeros((1,) + self.image_shape, "float32")
         self(self.join_inputs(blank, self.blank_conditions()))
 

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from keras_gen.heads import get_head
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.base import GenerativeModel
 from keras_gen.models.pixelrnn import PixelRNN
 
@@ -72,14 +73,21 @@ class MultiScalePixelRNN(GenerativeModel):
             residual=bool(residual),
             skip=bool(skip),
         )
-        self.small_model = PixelRNN(self.small_image_shape, **self.settings, name="small_model")
+        self.small_model = PixelRNN(
+            self.small_image_shape, **self.settings, dtype=self.dtype_policy, name="small_model"
+        )
         self.conditional_model = PixelRNN(
-            self.image_shape, **self.settings, small_image_shape=self.small_image_shape, name="conditional_model"
+            self.image_shape,
+            **self.settings,
+            small_image_shape=self.small_image_shape,
+            dtype=self.dtype_policy,
+            name="conditional_model",
         )
         self.create_weights()
 
     def create_weights(self):
         """Create the weights with one symbolic call, like ``PixelRNN.create_weights``."""
+        share_dtype_policy(self)
         self(keras.KerasTensor((1,) + self.image_shape, "float32" if self.data_type == "binary" else "int32"))
 
     def subsample(self, x):

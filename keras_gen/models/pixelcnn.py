@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_int, check_kernel_size
 
@@ -29,6 +30,7 @@ class PixelCNNResidualBlock(keras.layers.Layer):
         self.expand = MaskedConv2D(self.filters, 1, "B", color_channels, name="expand")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.reduce.build(input_shape)
         bottleneck = tuple(input_shape[:-1]) + (self.filters // 2,)
         self.spatial.build(bottleneck)

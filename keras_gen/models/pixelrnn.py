@@ -14,6 +14,7 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_choice, check_image_shape, check_int, check_kernel_size
@@ -120,6 +121,7 @@ class PixelRNN(AutoregressiveModel):
 
     def create_weights(self):
         """Create every weight with one symbolic call: traced, never run (recurrent loops compile slowly)."""
+        share_dtype_policy(self)
         dtype = "float32" if self.data_type == "binary" else "int32"
         shapes = {"image": self.image_shape, "small_image": self.small_image_shape}
         inputs = {name: keras.KerasTensor((1,) + shape, dtype) for name, shape in shapes.items() if shape}

@@ -37,7 +37,7 @@ class MapConditionedPixelCNN(GatedPixelCNN):
         return {"map": np.zeros((1,) + self.image_shape[:2] + (self.map_channels,), "float32")}
 
     def condition_input(self, conditions):
-        return ops.cast(conditions["map"], "float32")
+        return ops.cast(conditions["map"], self.compute_dtype)
 
     def _check_conditions(self, conditions, n):
         arrays = super()._check_conditions(conditions, n)
@@ -113,6 +113,7 @@ class PixelVAE(LatentVariableModel):
             num_layers=num_layers,
             kernel_size=kernel_size,
             input_kernel_size=input_kernel_size,
+            dtype=self.dtype_policy,
             name="pixelcnn",
         )
         self.sampler = GaussianSample(seed=seed, name="reparameterise")
@@ -125,7 +126,7 @@ class PixelVAE(LatentVariableModel):
     def reconstruct(self, x, training=False, seed_generator=None):
         mean, log_var = self.encoder_params(x)
         z = self.sampler([mean, log_var], seed_generator=seed_generator)
-        return self.decoder_logits(x, z), kg_ops.gaussian_kl(mean, log_var)
+        return self.decoder_logits(x, z), kg_ops.gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
 
     def log_importance_weights(self, x, num_samples, seed_generator):
         """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x) (Burda et al., 2016, eq. 8)."""
@@ -134,8 +135,7 @@ class PixelVAE(LatentVariableModel):
         x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
         logits = self.decoder_logits(x_repeated, ops.reshape(z, (-1, self.latent_dim)))
         log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
-        log_prior = kg_ops.standard_normal_log_prob(z)
-        log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
+        log_prior, log_posterior = self.latent_log_probs(z, mean, log_var)
         return log_likelihood + log_prior - log_posterior
 
     def log_prob(self, x, num_samples=None, *, batch_size=None, seed=None):

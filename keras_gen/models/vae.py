@@ -107,13 +107,13 @@ class VAE(LatentVariableModel):
 
     def encoder_params(self, x):
         """Mean and log-variance of q(z|x), each of shape (B, latent_dim)."""
-        stats = self.encoder(ops.cast(x, "float32"))
+        stats = self.encoder(ops.cast(x, self.compute_dtype))
         return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
 
     def reconstruct(self, x, training=False, seed_generator=None):
         mean, log_var = self.encoder_params(x)
         z = self.sampler([mean, log_var], seed_generator=seed_generator)
-        return self.decoder(z), kg_ops.gaussian_kl(mean, log_var)
+        return self.decoder(z), kg_ops.gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
 
     def log_importance_weights(self, x, num_samples, seed_generator):
         """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x)."""
@@ -122,8 +122,7 @@ class VAE(LatentVariableModel):
         logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
         x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
         log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
-        log_prior = kg_ops.standard_normal_log_prob(z)
-        log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
+        log_prior, log_posterior = self.latent_log_probs(z, mean, log_var)
         return log_likelihood + log_prior - log_posterior
 
     def encode(self, x, *, batch_size=256):
