@@ -11,6 +11,8 @@ import logging
 import keras
 import numpy as np
 
+from keras_gen.validation import resolve_seed
+
 
 class _SkipRetracingNotice(logging.Filter):
     """Each runner compiles its own predict function by design; TensorFlow counts those
@@ -51,7 +53,5 @@ def run_compiled(model, key, fn, inputs, *, batch_size, seed=None):
     if key not in runners:
         runners[key] = GraphRunner(model, fn)
     runner = runners[key]
-    if seed is None:
-        seed = np.random.randint(0, 2**31 - 1)
-    runner.seed_generator.state.assign(np.array([seed, 0], dtype="uint32"))
+    runner.seed_generator.state.assign(np.array([resolve_seed(seed), 0], dtype="uint32"))
     return runner.predict(inputs, batch_size=batch_size, verbose=0)

@@ -20,10 +20,10 @@ pixel: the last pixel of the row above, which no feature of that row contains, r
 import keras
 from keras import ops
 
-from keras_gen.layers.gated_pixelcnn import shift_down
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.spatial_lstm import GATES, LSTMMapLayer, SpatialLSTM, line_convolution, lstm_update
 from keras_gen.ops import skew, unskew
+from keras_gen.ops.shift import down_shift
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -81,7 +81,7 @@ class DiagonalBiLSTM(LSTMMapLayer):
             directions (multi-scale PixelRNN).
 
     (B, H, W, C) → (B, H, W, units):
-    ``left_to_right(x) + shift_down(mirror(right_to_left(mirror(x))))``.
+    ``left_to_right(x) + down_shift(mirror(right_to_left(mirror(x))))``.
     """
 
     def __init__(self, units, color_channels=1, condition_channels=None, **kwargs):
@@ -104,4 +104,4 @@ class DiagonalBiLSTM(LSTMMapLayer):
 
         left_to_right = self.left_to_right(inputs, condition=condition)
         right_to_left = mirror(self.right_to_left(mirror(inputs), condition=mirror(condition)))
-        return left_to_right + shift_down(right_to_left)
+        return left_to_right + down_shift(right_to_left)

@@ -21,17 +21,8 @@ from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MASK_TYPES
 from keras_gen.layers.policy import share_dtype_policy
+from keras_gen.ops.shift import down_shift, right_shift
 from keras_gen.validation import check_choice, check_int, check_kernel_size
-
-
-def shift_down(x):
-    """Move a (B, H, W, C) map one row down, filling the top row with zeros."""
-    return ops.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
-
-
-def shift_right(x):
-    """Move a (B, H, W, C) map one column right, filling the left column with zeros."""
-    return ops.pad(x, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
 
 
 def gate(features):
@@ -171,12 +162,12 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             ops.pad(vertical, [[0, 0], [half, 0], [half, half], [0, 0]]), vertical_term
         )
         # columns j - n//2 .. j of the horizontal input (j - n//2 - 1 .. j - 1 for type A)
-        horizontal_in = shift_right(horizontal) if self.mask_type == "A" else horizontal
+        horizontal_in = right_shift(horizontal) if self.mask_type == "A" else horizontal
         # the vertical stack reaches the horizontal one only from the rows strictly above
         horizontal_out = self.horizontal_stack(
             ops.pad(horizontal_in, [[0, 0], [0, 0], [half, 0], [0, 0]]),
             horizontal_term,
-            self.vertical_to_horizontal(shift_down(vertical_features)),
+            self.vertical_to_horizontal(down_shift(vertical_features)),
             horizontal,
         )
         return gate(vertical_features), horizontal_out

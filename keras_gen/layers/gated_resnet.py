@@ -16,6 +16,7 @@ from keras import layers, ops
 
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.shifted_conv import ShiftedConv2D
+from keras_gen.validation import check_int
 
 DEFAULT_KERNELS = {"down": (2, 3), "down_right": (2, 2)}
 
@@ -41,7 +42,7 @@ class GatedResNetBlock(keras.layers.Layer):
 
     def __init__(self, filters, shift="down", kernel_size=None, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.filters = int(filters)
+        self.filters = check_int("filters", filters)
         kernel_size = DEFAULT_KERNELS.get(shift, (2, 3)) if kernel_size is None else kernel_size
         self.conv_in = ShiftedConv2D(self.filters, kernel_size, shift, name="conv_in")
         # a small start for the residual branch, like the paper's init scale of 0.1

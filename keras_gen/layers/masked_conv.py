@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen.validation import check_int, check_kernel_size
+from keras_gen.validation import check_choice, check_int, check_kernel_size
 
 MASK_TYPES = ("A", "B")
 
@@ -34,8 +34,7 @@ def conv_mask(kernel_size, mask_type, in_channels, out_channels, color_channels=
     ``g_in <= g_out`` (mask B).
     """
     kh, kw = check_kernel_size(kernel_size)
-    if mask_type not in MASK_TYPES:
-        raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
+    check_choice("mask_type", mask_type, MASK_TYPES)
     for name, count in (("input channels", in_channels), ("filters", out_channels)):
         if count % color_channels:
             raise ValueError(
@@ -77,16 +76,13 @@ class MaskedConv2D(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.kernel_size = check_kernel_size(kernel_size)
-        if mask_type not in MASK_TYPES:
-            raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
-        color_channels = check_int("color_channels", color_channels)
-        if check_int("filters", filters) % color_channels:
+        self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.filters = check_int("filters", filters)
+        if self.filters % self.color_channels:
             raise ValueError(
                 f"filters must be a positive integer divisible by color_channels ({color_channels}), got {filters!r}."
             )
-        self.filters = int(filters)
-        self.mask_type = mask_type
-        self.color_channels = int(color_channels)
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

@@ -12,7 +12,7 @@ from keras_gen.layers.diagonal_lstm import DiagonalBiLSTM
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.row_lstm import RowLSTM
-from keras_gen.validation import check_choice
+from keras_gen.validation import check_bool, check_choice, check_int
 
 LAYER_TYPES = ("row_lstm", "diagonal_bilstm")
 
@@ -38,11 +38,13 @@ class ResidualLSTMBlock(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.layer_type = check_choice("layer_type", layer_type, LAYER_TYPES)
-        self.units = int(units)
-        self.kernel_size = int(kernel_size)
-        self.color_channels = int(color_channels)
-        self.condition_channels = condition_channels
-        self.residual = bool(residual)
+        self.units = check_int("units", units)
+        self.kernel_size = check_int("kernel_size", kernel_size)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.condition_channels = (
+            None if condition_channels is None else check_int("condition_channels", condition_channels)
+        )
+        self.residual = check_bool("residual", residual)
         settings = dict(color_channels=color_channels, condition_channels=condition_channels, name="lstm")
         self.lstm = (
             RowLSTM(units, kernel_size=kernel_size, **settings)

@@ -13,6 +13,7 @@ from keras import ops
 
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
+from keras_gen.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -31,9 +32,7 @@ class RowLSTM(SpatialLSTM):
     """
 
     def __init__(self, units, kernel_size=3, color_channels=1, condition_channels=None, **kwargs):
-        kernel_size = int(kernel_size)
-        if kernel_size < 3 or kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be an odd integer ≥ 3, got {kernel_size!r}.")
+        kernel_size = check_int("kernel_size", kernel_size, minimum=3, odd=True)
         super().__init__(units, (1, kernel_size), color_channels, condition_channels, **kwargs)
         self.kernel_size = kernel_size
 

@@ -3,10 +3,10 @@
 PixelCNN++ keeps two feature streams. The *down* stream at row i sees only rows
 above i: a ``kh × kw`` kernel padded with ``kh - 1`` zero rows on top and centred
 horizontally covers rows i - kh + 1 .. i, and the stream starts from the image
-shifted down by one row (:func:`down_shift`). The *down-right* stream at (i, j)
+shifted down by one row (:func:`keras_gen.ops.down_shift`). The *down-right* stream at (i, j)
 sees rows above and the pixels to the left in row i: the kernel is padded on top
 and on the left, so it covers only positions up and to the left of (i, j), and the
-stream starts from the image shifted right by one pixel (:func:`right_shift`).
+stream starts from the image shifted right by one pixel (:func:`keras_gen.ops.right_shift`).
 Because no kernel weight is masked, every weight is used and no blind spot opens.
 
 Strided versions halve the resolution; the transposed versions double it back,
@@ -18,31 +18,9 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.policy import share_dtype_policy
-from keras_gen.validation import check_choice
+from keras_gen.validation import check_choice, check_int, check_int_pair
 
 SHIFTS = ("down", "down_right")
-
-
-def down_shift(x):
-    """(B, H, W, C) moved one row down: a zero row on top, the last row dropped."""
-    return ops.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
-
-
-def right_shift(x):
-    """(B, H, W, C) moved one column right: a zero column on the left, the last dropped."""
-    return ops.pad(x, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
-
-
-def _check_kernel(kernel_size, shift):
-    try:
-        kernel = tuple(int(k) for k in kernel_size)
-    except TypeError:
-        kernel = ()
-    if len(kernel) != 2 or min(kernel) < 1:
-        raise ValueError(f"kernel_size must be (height, width) of positive integers, got {kernel_size!r}.")
-    if shift == "down" and kernel[1] % 2 == 0:
-        raise ValueError(f"a down-shifted kernel is centred horizontally, so its width must be odd; got {kernel}.")
-    return kernel
 
 
 class _ShiftedConvBase(keras.layers.Layer):
@@ -50,12 +28,14 @@ class _ShiftedConvBase(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size, shift, strides, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.filters = int(filters)
+        self.filters = check_int("filters", filters)
         self.shift = check_choice("shift", shift, SHIFTS)
-        self.kernel_size = _check_kernel(kernel_size, shift)
-        self.strides = int(strides)
-        if self.filters < 1 or self.strides < 1:
-            raise ValueError(f"filters and strides must be positive integers, got {filters!r} and {strides!r}.")
+        self.kernel_size = check_int_pair("kernel_size", kernel_size)
+        if shift == "down" and self.kernel_size[1] % 2 == 0:
+            raise ValueError(
+                f"a down-shifted kernel is centred horizontally, so its width must be odd; got {self.kernel_size}."
+            )
+        self.strides = check_int("strides", strides)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def get_config(self):

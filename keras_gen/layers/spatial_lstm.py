@@ -92,8 +92,10 @@ class SpatialLSTM(LSTMMapLayer):
     def __init__(self, units, input_kernel_size, color_channels=1, condition_channels=None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_int("units", units)
-        self.color_channels = int(color_channels)
-        self.condition_channels = None if condition_channels is None else int(condition_channels)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.condition_channels = (
+            None if condition_channels is None else check_int("condition_channels", condition_channels)
+        )
         if self.color_channels not in (1, 3):
             raise ValueError(f"color_channels must be 1 or 3, got {color_channels!r}.")
         if self.units % self.color_channels:

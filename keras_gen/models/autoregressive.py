@@ -35,7 +35,7 @@ from keras import ops
 
 from keras_gen.heads import get_head
 from keras_gen.models.base import GenerativeModel
-from keras_gen.validation import check_int
+from keras_gen.validation import check_int, check_known_rows, resolve_seed
 
 
 class ConditionedBatches(keras.utils.PyDataset):
@@ -226,11 +226,10 @@ class AutoregressiveModel(GenerativeModel):
         """
         x = self.check_images(x)
         height = self.image_shape[0]
-        if int(known_rows) != known_rows or not 0 <= known_rows <= height:
-            raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
+        known_rows = check_known_rows(known_rows, height)
         canvas = x.astype("float32")
-        canvas[:, int(known_rows) :] = 0.0
-        return self._generate(canvas, int(known_rows), seed, batch_size, cached, conditions)
+        canvas[:, known_rows:] = 0.0
+        return self._generate(canvas, known_rows, seed, batch_size, cached, conditions)
 
     def sampling_noise(self, n, seed):
         """The uniform numbers ``sample`` and ``complete`` draw ``n`` images with, (n, H, W, K).
@@ -239,13 +238,12 @@ class AutoregressiveModel(GenerativeModel):
         images however they are batched.
         """
         height, width, channels = self.image_shape
-        shape = (int(n), height, width, self.head.noise_channels(channels))
+        shape = (check_int("n", n), height, width, self.head.noise_channels(channels))
         return np.random.default_rng(seed).random(shape, dtype=np.float32)
 
     def _generate(self, canvas, first_row, seed, batch_size, cached, conditions):
         conditions = self._check_conditions(conditions, len(canvas))
-        if seed is None:
-            seed = np.random.randint(0, 2**31 - 1)
+        seed = resolve_seed(seed)
         noise = self.sampling_noise(len(canvas), seed)
         first_row = np.full((len(canvas),), first_row, dtype="int32")
         cached = bool(cached) and self.has_cached_sampler

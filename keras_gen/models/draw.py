@@ -24,7 +24,7 @@ from keras_gen import ops as kg_ops
 from keras_gen.layers import AttentiveRead, AttentiveWrite, FullRead, FullWrite
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.base import LatentVariableModel
-from keras_gen.validation import check_int
+from keras_gen.validation import check_bool, check_int, resolve_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -68,9 +68,7 @@ class DRAW(LatentVariableModel):
         self.z_dim = check_int("z_dim", z_dim)
         self.enc_units = check_int("enc_units", enc_units)
         self.dec_units = check_int("dec_units", dec_units)
-        if not isinstance(attention, (bool, np.bool_)):
-            raise ValueError(f"attention must be True or False, got {attention!r}.")
-        self.attention = bool(attention)
+        self.attention = check_bool("attention", attention)
         self.seed = seed
         if self.attention:
             self.reader = AttentiveRead(self.read_n, self.image_shape, name="read")
@@ -230,7 +228,7 @@ class DRAW(LatentVariableModel):
         ``z`` (n, T, z_dim) and, with attention, ``write_window`` (n, T, 5).
         """
         n = check_int("n", n)
-        seed = np.random.randint(0, 2**31 - 1) if seed is None else seed
+        seed = resolve_seed(seed)
         z = np.random.default_rng(seed).standard_normal((n, self.T, self.z_dim)).astype("float32")
         trace = self.run_compiled(
             "generation_trace",
@@ -245,7 +243,7 @@ class DRAW(LatentVariableModel):
 
         ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
         """
-        seed = np.random.randint(0, 2**31 - 1) if seed is None else seed
+        seed = resolve_seed(seed)
         means = self.generation_trace(n, seed=seed)["canvases"][:, -1]
         if return_means:
             return means

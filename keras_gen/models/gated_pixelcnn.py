@@ -154,7 +154,7 @@ class GatedPixelCNN(AutoregressiveModel):
         return tuple(ops.slice(term, [0, row, column, 0], [batch, 1, 1, depth]) for term in terms)
 
     def start_row(self, cache, row):
-        """Run the vertical stacks on row - 1; their contribution is zero on the first row, as ``shift_down`` gives."""
+        """Run the vertical stacks on row - 1; their contribution is zero on the first row, as ``down_shift`` gives."""
         above = ops.maximum(row - 1, 0)
         verticals, from_vertical = list(cache["vertical"]), []
         for index, block in enumerate(self.blocks):
@@ -233,7 +233,7 @@ class GatedPixelCNN(AutoregressiveModel):
         if labels is not None:
             if not self.num_classes:
                 raise ValueError("labels are given, but this GatedPixelCNN is unconditional (num_classes=None).")
-            conditions["label"] = np.full(int(n), labels) if np.ndim(labels) == 0 else labels
+            conditions["label"] = np.full(check_int("n", n), labels) if np.ndim(labels) == 0 else labels
         return super().sample(n, seed, batch_size=batch_size, cached=cached, **conditions)
 
     def get_config(self):

@@ -6,7 +6,7 @@ from keras import ops
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
-from keras_gen.validation import check_int, check_kernel_size
+from keras_gen.validation import check_bool, check_int, check_kernel_size
 
 
 def apply_layer(layer, inputs):
@@ -23,7 +23,9 @@ class PixelCNNResidualBlock(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size=3, color_channels=1, **kwargs):
         super().__init__(**kwargs)
-        self.filters, self.kernel_size, self.color_channels = int(filters), kernel_size, color_channels
+        self.filters = check_int("filters", filters)
+        self.kernel_size = check_kernel_size(kernel_size)
+        self.color_channels = check_int("color_channels", color_channels)
         half = self.filters // 2
         self.reduce = MaskedConv2D(half, 1, "B", color_channels, activation="relu", name="reduce")
         self.spatial = MaskedConv2D(half, kernel_size, "B", color_channels, activation="relu", name="spatial")
@@ -83,7 +85,7 @@ class PixelCNN(AutoregressiveModel):
         **kwargs,
     ):
         super().__init__(image_shape, output=output, **kwargs)
-        self.filters, self.residual = int(filters), bool(residual)
+        self.filters, self.residual = check_int("filters", filters), check_bool("residual", residual)
         self.num_layers = check_int("num_layers", num_layers, minimum=0)
         self.kernel_size = check_kernel_size(kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")

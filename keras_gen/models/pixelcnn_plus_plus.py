@@ -21,37 +21,12 @@ import itertools
 import keras
 from keras import layers, ops
 
-from keras_gen import ops as kg_ops
-from keras_gen.heads import OutputHead, get_head, register_head
+from keras_gen.heads import get_head
 from keras_gen.layers.gated_resnet import GatedResNetBlock
-from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose, down_shift, right_shift
+from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose
 from keras_gen.models.autoregressive import AutoregressiveModel
+from keras_gen.ops.shift import down_shift, right_shift
 from keras_gen.validation import check_int
-
-
-@register_head
-class LogisticMixtureHead(OutputHead):
-    """8-bit pixels from a discretised logistic mixture: ``model(x)`` is (B, H, W, P),
-    P = 10 K for RGB (layout: ``keras_gen.ops.logistic_mixture``); a whole pixel per step."""
-
-    name = "logistic_mixture"
-    data_type = "8bit"
-    per_channel = False
-
-    def __init__(self, num_components=10):
-        self.num_components = check_int("num_components", num_components)
-
-    def num_outputs(self, channels):
-        return kg_ops.logistic_mixture_num_params(channels, self.num_components)
-
-    def noise_channels(self, channels):
-        return channels + 1  # one number for the component, one per channel
-
-    def log_prob(self, params, x):
-        return kg_ops.discretized_logistic_mixture_log_prob(x, params)
-
-    def sample(self, params, noise):
-        return kg_ops.sample_discretized_logistic_mixture(params, noise)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

@@ -17,7 +17,7 @@ from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
-from keras_gen.validation import check_choice, check_image_shape, check_int, check_kernel_size
+from keras_gen.validation import check_bool, check_choice, check_image_shape, check_int, check_kernel_size
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -62,10 +62,10 @@ class PixelRNN(AutoregressiveModel):
     ):
         super().__init__(image_shape, output=output, **kwargs)
         self.layer_type = check_choice("layer_type", layer_type, LAYER_TYPES)
-        self.num_layers, self.units = check_int("num_layers", num_layers), int(units)
-        self.kernel_size = int(kernel_size)
+        self.num_layers, self.units = check_int("num_layers", num_layers), check_int("units", units)
+        self.kernel_size = check_int("kernel_size", kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
-        self.residual, self.skip = bool(residual), bool(skip)
+        self.residual, self.skip = check_bool("residual", residual), check_bool("skip", skip)
         channels = self.image_shape[2]
         groups = channels if self.head.per_channel else 1
         if self.units < groups or self.units % groups:

@@ -9,7 +9,7 @@ from keras_gen.layers import GaussianSample
 from keras_gen.models.base import LatentVariableModel
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 from keras_gen.models.vae import VAE, _conv_decoder, _conv_encoder
-from keras_gen.validation import check_int
+from keras_gen.validation import check_int, resolve_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -26,7 +26,7 @@ class MapConditionedPixelCNN(GatedPixelCNN):
 
     def __init__(self, image_shape=(28, 28, 1), map_channels=16, **kwargs):
         # blank_conditions needs it while GatedPixelCNN.__init__ creates the weights
-        self.map_channels = int(map_channels)
+        self.map_channels = check_int("map_channels", map_channels)
         super().__init__(image_shape, **kwargs)
 
     @property
@@ -102,7 +102,8 @@ class PixelVAE(LatentVariableModel):
                 f"the map from z is upsampled twice by 2, so height and width must be divisible by 4; "
                 f"got image_shape={self.image_shape}."
             )
-        self.hidden_units, self.map_channels = tuple(int(u) for u in hidden_units), int(map_channels)
+        self.hidden_units = tuple(check_int("hidden_units", u) for u in hidden_units)
+        self.map_channels = check_int("map_channels", map_channels)
         self.activation, self.seed = activation, seed
         self.encoder = _conv_encoder(self.hidden_units, self.latent_dim, activation)
         self.latent_map = _conv_decoder(self.hidden_units, (height, width, self.map_channels), activation)
@@ -161,10 +162,9 @@ class PixelVAE(LatentVariableModel):
         so the same ``seed`` with other codes z draws the pixels with the same uniform noise.
         """
         n = check_int("n", n)
-        if seed is None:
-            seed = np.random.randint(0, 2**31 - 1)
+        seed = resolve_seed(seed)
         if z is None:
-            z = np.random.default_rng((seed, 1)).standard_normal((int(n), self.latent_dim)).astype("float32")
+            z = np.random.default_rng((seed, 1)).standard_normal((n, self.latent_dim)).astype("float32")
         return self.decoder.sample(n, seed=seed, map=self.latent_maps(z), batch_size=batch_size, cached=cached)
 
     def get_config(self):

@@ -88,7 +88,7 @@ class VAE(LatentVariableModel):
         super().__init__(image_shape, data_type="binary", **kwargs)
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.architecture = check_choice("architecture", architecture, ARCHITECTURES)
-        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.hidden_units = tuple(check_int("hidden_units", u) for u in hidden_units)
         self.activation = activation
         self.seed = seed
         if architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
@@ -151,7 +151,7 @@ class VAE(LatentVariableModel):
         ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
         """
         rng = np.random.default_rng(seed)
-        means = self.decode(rng.standard_normal((int(n), self.latent_dim)).astype("float32"))
+        means = self.decode(rng.standard_normal((check_int("n", n), self.latent_dim)).astype("float32"))
         if return_means:
             return means
         return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
