@@ -13,7 +13,7 @@ import numpy as np
 from keras import ops
 
 from keras_gen import ops as kg_ops
-from keras_gen.compiled import run_compiled
+from keras_gen.compiled import forget_runners, run_compiled
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import DATA_TYPES, check_choice, check_image_shape, check_images, check_int
 
@@ -82,6 +82,19 @@ class GenerativeModel(keras.Model):
     def evaluate(self, x=None, y=None, **kwargs):
         self._check_data(x)
         return super().evaluate(x, y, **kwargs)
+
+    # The compiled runners are caches, not state: they stay out of saved files (compiled.forget_runners).
+    def save_weights(self, filepath, *args, **kwargs):
+        forget_runners(self)
+        return super().save_weights(filepath, *args, **kwargs)
+
+    def load_weights(self, filepath, *args, **kwargs):
+        forget_runners(self)
+        return super().load_weights(filepath, *args, **kwargs)
+
+    def save(self, filepath, *args, **kwargs):
+        forget_runners(self)
+        return super().save(filepath, *args, **kwargs)
 
     def run_compiled(self, key, fn, inputs, *, batch_size, seed=None):
         """Apply the tensor function ``fn(inputs, seed_generator)`` batch-wise, compiled."""
