@@ -35,6 +35,16 @@ class AttentionWindow(keras.layers.Layer):
     the image, ``sigma = delta / 2`` so that together they cover it, and ``gamma =
     initial_intensity``. (With ``delta~ = 1`` a 2×2 grid would sit on the empty corners of a
     digit, and the encoder would learn nothing from its first glimpses.)
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        h_dec = np.random.default_rng(0).normal(size=(2, 32)).astype("float32")
+        window_layer = layers.AttentionWindow(grid_size=5, image_shape=(28, 28, 1))
+        window = window_layer(h_dec)                         # (2, 5): centre x, centre y, stride, variance, intensity
+        filters_x, filters_y, gamma = window_layer.filterbanks(window)   # (2, 5, 28), (2, 5, 28), (2, 1, 1, 1)
     """
 
     def __init__(self, grid_size, image_shape, initial_intensity=1.0, **kwargs):
@@ -118,6 +128,16 @@ class AttentiveRead(keras.layers.Layer):
     """``read(x, x_hat, h_dec) = gamma [F_Y x F_X^T, F_Y x_hat F_X^T]`` (eq. 27).
 
     Returns the flat glimpse of shape (B, 2·N·N·C) and the read window (B, 5).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        rng = np.random.default_rng(0)
+        x, x_hat = rng.random((2, 28, 28, 1), "float32"), rng.random((2, 28, 28, 1), "float32")
+        h_dec = rng.normal(size=(2, 32)).astype("float32")
+        glimpse, window = layers.AttentiveRead(2, (28, 28, 1))([x, x_hat, h_dec])   # (2, 8), (2, 5)
     """
 
     def __init__(self, grid_size, image_shape, **kwargs):
@@ -159,6 +179,14 @@ class AttentiveWrite(keras.layers.Layer):
     gain of about ``N^2 / (H W)`` per pixel; dividing by that ``gamma^`` starts the write at
     unit gain, as strong as a linear write of the whole canvas, instead of some 30 times
     weaker (5×5 patch on 28×28), which would leave the first epochs writing almost nothing.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        h_dec = np.random.default_rng(0).normal(size=(2, 32)).astype("float32")
+        update, window = layers.AttentiveWrite(5, (28, 28, 1))(h_dec)   # canvas update (2, 28, 28, 1), window (2, 5)
     """
 
     def __init__(self, grid_size, image_shape, **kwargs):
@@ -195,7 +223,17 @@ class AttentiveWrite(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class FullRead(keras.layers.Layer):
-    """``read(x, x_hat, h_dec) = [x, x_hat]``: the whole image and error image, flattened (eq. 17)."""
+    """``read(x, x_hat, h_dec) = [x, x_hat]``: the whole image and error image, flattened (eq. 17).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        rng = np.random.default_rng(0)
+        x, x_hat = rng.random((2, 28, 28, 1), "float32"), rng.random((2, 28, 28, 1), "float32")
+        layers.FullRead()([x, x_hat, np.zeros((2, 32), "float32")]).shape   # (2, 1568): both images, flat
+    """
 
     def call(self, inputs):
         x, x_hat, _ = inputs
@@ -209,7 +247,16 @@ class FullRead(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class FullWrite(keras.layers.Layer):
-    """``write(h_dec) = W(h_dec)``: a linear map to a canvas update of the whole image (eq. 18)."""
+    """``write(h_dec) = W(h_dec)``: a linear map to a canvas update of the whole image (eq. 18).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        h_dec = np.random.default_rng(0).normal(size=(2, 32)).astype("float32")
+        layers.FullWrite((28, 28, 1))(h_dec).shape           # canvas update (2, 28, 28, 1)
+    """
 
     def __init__(self, image_shape, **kwargs):
         super().__init__(**kwargs)

@@ -38,6 +38,14 @@ class DiagonalLSTM(SpatialLSTM):
 
     (B, H, W, C) → (B, H, W, units). The loop over the W + H - 1 columns of the
     skewed map is one ``keras.ops.scan``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")
+        layers.DiagonalLSTM(4)(x).shape                      # (2, 6, 5, 4), one diagonal at a time, left to right
     """
 
     def __init__(self, units, color_channels=1, condition_channels=None, **kwargs):
@@ -82,6 +90,14 @@ class DiagonalBiLSTM(LSTMMapLayer):
 
     (B, H, W, C) → (B, H, W, units):
     ``left_to_right(x) + down_shift(mirror(right_to_left(mirror(x))))``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")
+        layers.DiagonalBiLSTM(4)(x).shape                    # (2, 6, 5, 4): both directions, causal
     """
 
     def __init__(self, units, color_channels=1, condition_channels=None, **kwargs):

@@ -50,6 +50,17 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     both of shape (B, H, W, filters). The horizontal output at (i, j) depends only on
     image pixels before (i, j) in raster order (type A) and on horizontal inputs at or
     before (i, j) (type B); the vertical output depends on rows ≤ i only.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+        labels = np.eye(3, dtype="float32")[[0, 2]]          # a one-hot class per image
+        vertical, horizontal = layers.GatedPixelCNNBlock(16, 7, "A")([x, x])
+        vertical, horizontal = layers.GatedPixelCNNBlock(16, 3, "B")([vertical, horizontal, labels])
+        horizontal.shape                                     # (2, 8, 8, 16)
     """
 
     def __init__(self, filters, kernel_size=3, mask_type="B", **kwargs):

@@ -38,6 +38,16 @@ class GatedResNetBlock(keras.layers.Layer):
         seed: seed of the dropout.
 
     Call on ``x`` or on ``[x, a]`` with an auxiliary map ``a`` of the same height and width.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 8, 8, 16)).astype("float32")
+        a = np.random.default_rng(1).random((2, 8, 8, 16)).astype("float32")   # a short-cut from the first pass
+        block = layers.GatedResNetBlock(16, "down_right", dropout=0.5, seed=0)
+        block([x, a]).shape                                  # (2, 8, 8, 16); dropout only with training=True
     """
 
     def __init__(self, filters, shift="down", kernel_size=None, dropout=0.0, seed=None, **kwargs):

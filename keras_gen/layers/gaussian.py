@@ -13,6 +13,16 @@ class GaussianSample(keras.layers.Layer):
     Gradients flow to ``mean`` and ``log_var`` because the noise ``eps`` is drawn
     independently of them: the reparameterisation trick. Call on ``[mean, log_var]``;
     ``num_samples`` adds an axis of that many samples after the batch axis.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        mean, log_var = np.zeros((2, 3), "float32"), np.zeros((2, 3), "float32")
+        sampler = layers.GaussianSample(seed=0)
+        sampler([mean, log_var]).shape                       # (2, 3), one z per image
+        sampler([mean, log_var], num_samples=5).shape        # (2, 5, 3), five per image
     """
 
     def __init__(self, seed=None, **kwargs):

@@ -60,6 +60,16 @@ class MaskedConv2D(keras.layers.Layer):
         mask_type: ``"A"`` (excludes the current colour, first layer) or ``"B"``.
         color_channels: 1 for grey or no colour ordering, 3 for R → G → B.
         activation, use_bias, kernel_initializer, bias_initializer: as in ``Conv2D``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        first = layers.MaskedConv2D(12, 7, mask_type="A", color_channels=3)   # sees only pixels before (i, j)
+        later = layers.MaskedConv2D(12, 3, mask_type="B", color_channels=3)   # also its own colour group
+        x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+        later(first(x)).shape                                # (2, 8, 8, 12)
     """
 
     def __init__(

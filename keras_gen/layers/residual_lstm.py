@@ -31,6 +31,14 @@ class ResidualLSTMBlock(keras.layers.Layer):
         residual: add the input to the output (True, figure 5) or not (the ablation).
 
     Call as ``block(x)`` or ``block(x, condition=map)``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")   # 2h = 8 maps
+        layers.ResidualLSTMBlock("row_lstm", units=4)(x).shape                # (2, 6, 5, 8), x + up(LSTM(x))
     """
 
     def __init__(

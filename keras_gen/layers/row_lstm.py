@@ -29,6 +29,14 @@ class RowLSTM(SpatialLSTM):
 
     The loop over rows is one ``keras.ops.scan``, so it compiles into a single graph
     on every backend. Call as ``layer(x)`` or ``layer(x, condition=map)``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")
+        layers.RowLSTM(4, kernel_size=3)(x).shape            # hidden states (2, 6, 5, 4), row by row
     """
 
     def __init__(self, units, kernel_size=3, color_channels=1, condition_channels=None, **kwargs):

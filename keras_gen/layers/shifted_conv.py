@@ -60,6 +60,15 @@ class ShiftedConv2D(_ShiftedConvBase):
             down-right stream, as in the paper.
         shift: ``"down"`` or ``"down_right"``.
         strides: 2 halves height and width (``ceil(H / 2)``).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+        layers.ShiftedConv2D(16, (2, 3), "down")(x).shape    # (2, 8, 8, 16): rows at or above i
+        layers.ShiftedConv2D(16, (2, 2), "down_right", strides=2)(x).shape   # (2, 4, 4, 16)
     """
 
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=1, **kwargs):
@@ -102,6 +111,14 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
     down-right stream, columns sJ .. sJ + kw - 1 (centred on sJ for the down stream);
     the crop keeps the first sH rows and the matching sW columns, so a fine position
     reads only coarse positions at or above (and left of) it.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 4, 4, 16)).astype("float32")
+        layers.ShiftedConv2DTranspose(16, (2, 3), "down")(x).shape   # (2, 8, 8, 16), doubled
     """
 
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=2, **kwargs):

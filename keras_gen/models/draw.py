@@ -46,6 +46,17 @@ class DRAW(LatentVariableModel):
     The initial canvas c_0 and hidden states h^enc_0, h^dec_0 are learned biases. The T
     steps run as one ``keras.ops.scan``, so a graph is traced once whatever T is.
     ``model(x)`` returns the final canvas c_T, the Bernoulli logits (B, H, W, C).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((8, 12, 12, 1)) < 0.3).astype("float32")
+        draw = models.DRAW(image_shape=(12, 12, 1), T=4, read_n=3, write_n=3, z_dim=4, enc_units=32, dec_units=32)
+        draw.log_prob(x, seed=0)                             # the ELBO per image, nats, shape (8,)
+        trace = draw.reconstruction_trace(x[:2], seed=0)     # canvases (2, 4, 12, 12, 1), windows, KL per step
+        draw.sample(2, seed=1)                               # (2, 12, 12, 1) in {0, 1}
     """
 
     def __init__(

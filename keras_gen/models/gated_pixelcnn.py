@@ -31,6 +31,18 @@ class GatedPixelCNN(AutoregressiveModel):
     The output at pixel (i, j) sees every earlier pixel in the r + 1 rows above and
     within r columns either side, and r + 1 pixels to the left, where
     ``r = input_kernel_size // 2 + num_layers * (kernel_size // 2)``: no blind spot.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 8, 8, 1)) < 0.3).astype("float32")
+        labels = np.array([0, 1, 2, 1])
+        model = models.GatedPixelCNN(image_shape=(8, 8, 1), filters=16, num_layers=2, num_classes=3)
+        model({"image": x, "label": labels}).shape            # Bernoulli logits (4, 8, 8, 1)
+        model.log_prob(x, label=labels)                      # exact log p(x | class) per image
+        model.sample(3, seed=0, labels=[0, 1, 2])            # one image of each class
     """
 
     def __init__(

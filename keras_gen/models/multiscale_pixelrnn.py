@@ -38,6 +38,16 @@ class MultiScalePixelRNN(GenerativeModel):
     ``model(x)`` returns ``{"small": ..., "conditional": ...}``, the head parameters
     of the two stages. ``fit`` logs ``nll`` and its two parts, ``small_nll`` and
     ``conditional_nll`` (nats).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 8, 8, 1)) < 0.3).astype("float32")
+        model = models.MultiScalePixelRNN(image_shape=(8, 8, 1), factor=2, layer_type="row_lstm", num_layers=1, units=8)
+        model.log_prob(x)                                    # log p(small image) + log p(x | small image)
+        model.sample(2, seed=0)                              # (2, 8, 8, 1): the small image first, then the full one
     """
 
     metric_names = ("nll", "small_nll", "conditional_nll")

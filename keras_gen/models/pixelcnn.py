@@ -71,6 +71,19 @@ class PixelCNN(AutoregressiveModel):
     With a per-channel head and C > 1 the feature maps are split into C colour
     groups, so ``filters`` must be divisible by C (by 2C with residual blocks,
     whose bottleneck has ``filters // 2`` maps).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((8, 8, 8, 1)) < 0.3).astype("float32")
+        model = models.PixelCNN(image_shape=(8, 8, 1), filters=16, num_layers=2)
+        # model.compile(optimizer="adam"); model.fit(x, ...) trains on the exact NLL
+        model(x).shape                                       # Bernoulli logits (8, 8, 8, 1)
+        model.log_prob(x)                                    # exact log p(x) per image, nats
+        model.sample(2, seed=0)                              # (2, 8, 8, 1) in {0, 1}
+        model.complete(x[:2], known_rows=4, seed=0)          # keeps rows 0..3, samples the rest
     """
 
     def __init__(

@@ -44,6 +44,18 @@ class PixelCNNPlusPlus(AutoregressiveModel):
 
     The stride-2 layers treat even and odd rows differently, so the sampler runs the
     network on the whole image at every step (``rows_above`` stays ``None``).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = np.random.default_rng(0).integers(0, 256, (2, 4, 4, 3))   # 8-bit colour images
+        model = models.PixelCNNPlusPlus(image_shape=(4, 4, 3), filters=8, blocks_per_stage=1, num_downsamplings=1,
+                                        num_components=2)
+        model(x).shape                                       # mixture parameters (2, 4, 4, 20)
+        model.log_prob(x)                                    # exact log p(x), nats; bits/dim = -log_prob / (4*4*3*ln 2)
+        model.sample(1, seed=0)                              # (1, 4, 4, 3) uint8
     """
 
     def __init__(

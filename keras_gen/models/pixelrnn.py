@@ -44,6 +44,16 @@ class PixelRNN(AutoregressiveModel):
 
     With a per-channel head and C > 1 the units are split into C colour groups, so
     ``units`` must be divisible by C.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 6, 6, 1)) < 0.3).astype("float32")
+        model = models.PixelRNN(image_shape=(6, 6, 1), layer_type="diagonal_bilstm", num_layers=2, units=8)
+        model.log_prob(x)                                    # exact log p(x) per image, nats
+        model.sample(2, seed=0)                              # (2, 6, 6, 1) in {0, 1}
     """
 
     def __init__(

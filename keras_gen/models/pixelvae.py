@@ -75,6 +75,17 @@ class PixelVAE(LatentVariableModel):
     ``model(x)`` is the decoder's Bernoulli logits (B, H, W, C) given one z ~ q(z|x)
     and the pixels of x before each one; ``log_prob`` is the ELBO or, with
     ``num_samples=k``, the importance-weighted bound.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 8, 8, 1)) < 0.3).astype("float32")
+        model = models.PixelVAE(image_shape=(8, 8, 1), latent_dim=2, hidden_units=(16,), map_channels=4, filters=8)
+        model.log_prob(x, seed=0)                            # the ELBO per image (exact likelihood given z)
+        model.log_prob(x, num_samples=4, seed=0)             # the importance-weighted bound
+        model.sample(2, seed=0)                              # (2, 8, 8, 1) in {0, 1}
     """
 
     encoder_params = VAE.encoder_params

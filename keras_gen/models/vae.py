@@ -73,6 +73,18 @@ class VAE(LatentVariableModel):
 
     ``model(x)`` returns the decoder's Bernoulli logits of shape (B, H, W, C) for
     one sample z ~ q(z|x); ``log_prob`` is the ELBO or the importance-weighted bound.
+
+    Example::
+
+        from keras_gen import datasets, models
+
+        x = datasets.load_mnist("fixed").x_test[:64]       # binary digits (64, 28, 28, 1)
+        vae = models.VAE(latent_dim=2, hidden_units=(64,), seed=0)
+        vae.compile(optimizer="adam")
+        vae.fit(x, batch_size=32, epochs=1, verbose=0)       # trains on the negative ELBO
+        vae.log_prob(x[:4])                                  # the ELBO per image, nats, shape (4,)
+        vae.log_prob(x[:4], num_samples=8)                   # the importance-weighted bound
+        vae.sample(4, seed=1)                                # (4, 28, 28, 1) in {0, 1}
     """
 
     def __init__(
