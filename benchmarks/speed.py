@@ -73,7 +73,8 @@ def sampling_speed(model, num_samples, seed=0):
     noise = model.sampling_noise(num_samples, seed)
     results, images = {}, {}
     for sampler, cached in (("cached", True), ("reference", False)):
-        def draw():
+
+        def draw(cached=cached):
             return model.sample(num_samples, seed=seed, batch_size=num_samples, cached=cached)
 
         results[f"{sampler}, first call (s)"], images[sampler] = seconds(draw)
@@ -83,7 +84,9 @@ def sampling_speed(model, num_samples, seed=0):
     results["naive, predict per pixel (s)"] = by_predict
     results["naive, call per pixel (s)"] = by_call
     results["has a cached sampler"] = model.has_cached_sampler
-    results["same images"] = bool(np.array_equal(images["cached"], naive) and np.array_equal(images["reference"], naive))
+    results["same images"] = bool(
+        np.array_equal(images["cached"], naive) and np.array_equal(images["reference"], naive)
+    )
     return results
 
 
@@ -107,7 +110,11 @@ def main():
         print(f"\n{name}: {model.count_params():,} parameters, image shape {model.image_shape}")
         speed = training_speed(model, images, args.batch_size)
         print(f"  training: {speed:.0f} images/s")
-        results = {"parameters": model.count_params(), "training (images/s)": speed, **sampling_speed(model, args.samples)}
+        results = {
+            "parameters": model.count_params(),
+            "training (images/s)": speed,
+            **sampling_speed(model, args.samples),
+        }
         for key, value in results.items():
             if key.endswith("(s)"):
                 print(f"  sampling {args.samples}, {key}: {value:.2f}")

@@ -65,7 +65,9 @@ def attention_frames(canvases, windows=(), *, scale=4, margin=0, ncols=None):
         window, grid_size, color = entry if len(entry) == 3 else (*entry, WRITE_COLOR)
         window = np.asarray(window)
         if window.shape[:2] != (batch, steps):
-            raise ValueError(f"a window must have shape ({batch}, {steps}, 5) to match the canvases, got {window.shape}.")
+            raise ValueError(
+                f"a window must have shape ({batch}, {steps}, 5) to match the canvases, got {window.shape}."
+            )
         boxes.append((window, grid_size, color))
     frames = []
     border = ((0, 0), (margin * scale, margin * scale), (margin * scale, margin * scale), (0, 0))
@@ -75,7 +77,7 @@ def attention_frames(canvases, windows=(), *, scale=4, margin=0, ncols=None):
         rgb = np.repeat(images[..., None], 3, axis=-1) if images.ndim == 3 else images
         rgb = np.pad(rgb, border, constant_values=MARGIN_GREY)
         for window, grid_size, color in boxes:
-            for image, box_window in zip(rgb, window[:, step]):
+            for image, box_window in zip(rgb, window[:, step], strict=True):
                 box = tuple(value + margin for value in window_box(box_window, grid_size))
                 draw_box(image, box, color, scale)
         frames.append(tile(rgb, ncols))

@@ -11,6 +11,8 @@ import logging
 import keras
 import numpy as np
 
+from keras_gen.validation import resolve_seed
+
 
 class _SkipRetracingNotice(logging.Filter):
     """Each runner compiles its own predict function by design; TensorFlow counts those
@@ -39,6 +41,17 @@ class GraphRunner(keras.Model):
         return self.fn(inputs, self.seed_generator)
 
 
+def forget_runners(model):
+    """Drop the runners of ``model`` and of the models inside it (they are made again when needed).
+
+    A runner tracks its model's layers, and Keras's weight files walk every attribute:
+    without this, saving writes the runners too and loading recurses through the cycle
+    model → runner → model (a ``RecursionError`` in ``load_weights`` after ``log_prob``).
+    """
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        layer.__dict__.pop("_graph_runners", None)
+
+
 def run_compiled(model, key, fn, inputs, *, batch_size, seed=None):
     """Apply ``fn`` batch by batch to the dict of arrays ``inputs``; returns NumPy.
 
@@ -51,7 +64,5 @@ def run_compiled(model, key, fn, inputs, *, batch_size, seed=None):
     if key not in runners:
         runners[key] = GraphRunner(model, fn)
     runner = runners[key]
-    if seed is None:
-        seed = np.random.randint(0, 2**31 - 1)
-    runner.seed_generator.state.assign(np.array([seed, 0], dtype="uint32"))
+    runner.seed_generator.state.assign(np.array([resolve_seed(seed), 0], dtype="uint32"))
     return runner.predict(inputs, batch_size=batch_size, verbose=0)

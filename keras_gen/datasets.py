@@ -136,11 +136,7 @@ def _find_idx(folder, stem):
 
 
 def _unavailable(dataset, folder, extra=""):
-    where = (
-        f"{DATA_DIR_VAR}={folder!r} does not hold it"
-        if folder
-        else f"{DATA_DIR_VAR} is not set"
-    )
+    where = f"{DATA_DIR_VAR}={folder!r} does not hold it" if folder else f"{DATA_DIR_VAR} is not set"
     return DatasetUnavailableError(
         f"{dataset} is not available: it could not be downloaded and {where}. Provide it one of two ways: "
         f"(1) with a network, keras.datasets downloads it on first use (as on Colab); or "
@@ -234,8 +230,11 @@ def load_cifar10(*, data_dir=None):
             raise _unavailable("CIFAR-10", None, hint) from error
     (x_train, y_train), (x_test, y_test) = arrays
     return ImageData(
-        "CIFAR-10", x_train.astype("uint8"), y_train.reshape(-1).astype("int32"),
-        x_test.astype("uint8"), y_test.reshape(-1).astype("int32"),
+        "CIFAR-10",
+        x_train.astype("uint8"),
+        y_train.reshape(-1).astype("int32"),
+        x_test.astype("uint8"),
+        y_test.reshape(-1).astype("int32"),
     )
 
 
@@ -267,10 +266,10 @@ def load_photo_crops(size=32, *, num_train=20000, num_test=2000, seed=0):
             n = count // len(PHOTOGRAPHS)
             rows = rng.integers(0, part.shape[0] - size + 1, n)
             cols = rng.integers(0, part.shape[1] - size + 1, n)
-            crops = np.stack([part[r : r + size, c : c + size] for r, c in zip(rows, cols)])
+            crops = np.stack([part[r : r + size, c : c + size] for r, c in zip(rows, cols, strict=True)])
             target.append((crops, np.full(n, label, dtype="int32")))
-    x_train, y_train = (np.concatenate(a) for a in zip(*train))
-    x_test, y_test = (np.concatenate(a) for a in zip(*test))
+    x_train, y_train = (np.concatenate(a) for a in zip(*train, strict=True))
+    x_test, y_test = (np.concatenate(a) for a in zip(*test, strict=True))
     # both sets shuffled (fixed seed), so that the first n images of either, which is what
     # ``subset`` keeps, mix all the photographs
     order, test_order = rng.permutation(len(x_train)), rng.permutation(len(x_test))

@@ -2,8 +2,8 @@
 
 A head turns the network's last feature maps into distribution parameters, scores
 data under them and samples from them. Heads are registered by the name that models
-take as ``output=``, so a new head (PixelCNN++'s ``"logistic_mixture"``) plugs in with
-:func:`register_head` without touching the models:
+take as ``output=``, so a new head plugs in with :func:`register_head` without touching
+the models (PixelCNN++'s ``"logistic_mixture"`` is one of them):
 
 * ``per_channel = True``: the channels of a pixel are generated one after the other
   (R → G → B), each with its own distribution, so sampling takes C steps per pixel
@@ -15,6 +15,7 @@ take as ``output=``, so a new head (PixelCNN++'s ``"logistic_mixture"``) plugs i
 from keras import ops
 
 from keras_gen import ops as kg_ops
+from keras_gen.validation import check_int
 
 HEADS = {}
 
@@ -106,3 +107,28 @@ class CategoricalHead(OutputHead):
 
     def sample(self, params, noise):
         return kg_ops.categorical_sample(params, noise)
+
+
+@register_head
+class LogisticMixtureHead(OutputHead):
+    """8-bit pixels from a discretised logistic mixture: ``model(x)`` is (B, H, W, P),
+    P = 10 K for RGB (layout: ``keras_gen.ops.logistic_mixture``); a whole pixel per step."""
+
+    name = "logistic_mixture"
+    data_type = "8bit"
+    per_channel = False
+
+    def __init__(self, num_components=10):
+        self.num_components = check_int("num_components", num_components)
+
+    def num_outputs(self, channels):
+        return kg_ops.logistic_mixture_num_params(channels, self.num_components)
+
+    def noise_channels(self, channels):
+        return channels + 1  # one number for the component, one per channel
+
+    def log_prob(self, params, x):
+        return kg_ops.discretized_logistic_mixture_log_prob(x, params)
+
+    def sample(self, params, noise):
+        return kg_ops.sample_discretized_logistic_mixture(params, noise)

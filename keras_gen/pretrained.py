@@ -80,14 +80,18 @@ def load(name, model=None, directory=CHECKPOINT_DIR):
                 f"with that model, or load it without passing a model."
             )
         given, stored = _comparable(model.get_config()), meta["config"]
-        differ = sorted(k for k in set(given) | set(stored) if k != "name" and given.get(k) != stored.get(k))
+        # Keras's own entries (``trainable``, ``dtype``) are compared only where the checkpoint records them
+        keys = (set(given) | set(stored)) - {"name"} - ({"trainable", "dtype"} - set(stored))
+        differ = sorted(k for k in keys if given.get(k) != stored.get(k))
         if differ:
             detail = ", ".join(f"{k}: {given.get(k)!r} here, {stored.get(k)!r} in the checkpoint" for k in differ)
             raise CheckpointError(f"the model does not match checkpoint {name!r} ({detail}); {remake}.")
     try:
         model.load_weights(weights)
     except (ValueError, OSError) as error:
-        raise CheckpointError(f"checkpoint {name!r} could not be loaded into {model.name}: {error}; {remake}.") from error
+        raise CheckpointError(
+            f"checkpoint {name!r} could not be loaded into {model.name}: {error}; {remake}."
+        ) from error
     return model
 
 
@@ -96,7 +100,9 @@ def describe(name, directory=CHECKPOINT_DIR):
     meta = info(name, directory)
     data, training = meta["data"], meta["training"]
     planned = meta.get("planned_epochs", meta["epochs"])
-    epochs = f"{meta['epochs']} epochs" + (f" (of a planned {planned}; the run goes on)" if planned != meta["epochs"] else "")
+    epochs = f"{meta['epochs']} epochs" + (
+        f" (of a planned {planned}; the run goes on)" if planned != meta["epochs"] else ""
+    )
     return (
         f"checkpoint {name!r}: {meta['model']}, {epochs} on {data['train_images']:,} images of {data['dataset']}, "
         f"batch {training['batch_size']}, {training['optimizer']} with {training['learning_rate']}; "

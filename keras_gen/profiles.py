@@ -3,8 +3,8 @@
 ``KERAS_GEN_PROFILE`` picks ``smoke`` (CI: every cell runs, tiny budget), ``cpu``
 (a reader without a GPU: loads the book's trained checkpoints, see
 :mod:`keras_gen.pretrained`, and trains only short demonstrations; ``KERAS_GEN_TRAIN=1``
-trains instead) or ``full`` (paper-scale, for a GPU). Without the variable, ``full`` is chosen when an accelerator is present and
-``cpu`` otherwise.
+trains instead) or ``full`` (paper-scale, for a GPU). Without the variable, ``full`` is
+chosen when an accelerator is present and ``cpu`` otherwise.
 """
 
 import dataclasses

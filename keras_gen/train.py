@@ -100,8 +100,17 @@ RECIPES = {
     ),
     "draw": Recipe(
         model="DRAW",
-        config={"image_shape": (28, 28, 1), "T": 16, "read_n": 5, "write_n": 5, "z_dim": 100, "enc_units": 256,
-                "dec_units": 256, "attention": True, "seed": 0},
+        config={
+            "image_shape": (28, 28, 1),
+            "T": 16,
+            "read_n": 5,
+            "write_n": 5,
+            "z_dim": 100,
+            "enc_units": 256,
+            "dec_units": 256,
+            "attention": True,
+            "seed": 0,
+        },
         data="mnist_dynamic",
         epochs=20,
         batch_size=100,
@@ -113,8 +122,17 @@ RECIPES = {
     ),
     "draw_no_attention": Recipe(
         model="DRAW",
-        config={"image_shape": (28, 28, 1), "T": 16, "read_n": 5, "write_n": 5, "z_dim": 100, "enc_units": 256,
-                "dec_units": 256, "attention": False, "seed": 0},
+        config={
+            "image_shape": (28, 28, 1),
+            "T": 16,
+            "read_n": 5,
+            "write_n": 5,
+            "z_dim": 100,
+            "enc_units": 256,
+            "dec_units": 256,
+            "attention": False,
+            "seed": 0,
+        },
         data="mnist_dynamic",
         epochs=20,
         batch_size=100,
@@ -244,8 +262,18 @@ def _recipe_record(recipe, epochs, num_train):
     return json.loads(json.dumps(record))  # tuples as lists, as they come back from JSON
 
 
-def train(name, *, run_dir=None, out_dir=CHECKPOINT_DIR, epochs=None, train_images=None, test_images=None,
-          stop_after=None, write_partial=False, verbose=True):
+def train(
+    name,
+    *,
+    run_dir=None,
+    out_dir=CHECKPOINT_DIR,
+    epochs=None,
+    train_images=None,
+    test_images=None,
+    stop_after=None,
+    write_partial=False,
+    verbose=True,
+):
     """Train checkpoint ``name`` (resuming ``run_dir``), evaluate it and write it to ``out_dir``.
 
     ``epochs``, ``train_images`` and ``test_images`` shrink the recipe (tests use them);
@@ -363,15 +391,17 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
     weights = os.path.join(out_dir, f"{name}.weights.h5")
     # A fresh model holding the trained weights: the shipped file carries no optimizer state.
     shipped = build_model(recipe)
-    for target, source in zip(shipped.weights, model.weights):
+    for target, source in zip(shipped.weights, model.weights, strict=True):
         target.assign(source)
     shipped.save_weights(weights)
     info["sha256"] = sha256(weights)
     info["size_bytes"] = os.path.getsize(weights)
     write_json(os.path.join(out_dir, f"{name}.json"), info)
     if verbose:
-        print(f"{name}: test NLL {info['test_nll']:.2f} ± {info['test_nll_stderr'] or 0:.2f} nats "
-              f"({info['test_how']}, {info['test_images']:,} images); written to {weights}")
+        print(
+            f"{name}: test NLL {info['test_nll']:.2f} ± {info['test_nll_stderr'] or 0:.2f} nats "
+            f"({info['test_how']}, {info['test_images']:,} images); written to {weights}"
+        )
     return info
 
 
@@ -388,11 +418,18 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.list:
         for name, recipe in RECIPES.items():
-            print(f"{name:28s} {recipe.model:18s} {recipe.epochs:4d} epochs, batch {recipe.batch_size}, {recipe.chapter}")
+            print(
+                f"{name:28s} {recipe.model:18s} {recipe.epochs:4d} epochs, batch {recipe.batch_size}, {recipe.chapter}"
+            )
         return
     for name in args.names or list(RECIPES):
-        train(name, run_dir=args.run_dir, out_dir=args.out_dir, stop_after=args.stop_after,
-              write_partial=args.write_partial)
+        train(
+            name,
+            run_dir=args.run_dir,
+            out_dir=args.out_dir,
+            stop_after=args.stop_after,
+            write_partial=args.write_partial,
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,13 @@ class ProgressBar(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.bar = tqdm(
-            total=self.epochs, initial=self.initial, desc=self.description, unit="epoch", file=sys.stdout,
-            mininterval=self.refresh_seconds, ncols=100,
+            total=self.epochs,
+            initial=self.initial,
+            desc=self.description,
+            unit="epoch",
+            file=sys.stdout,
+            mininterval=self.refresh_seconds,
+            ncols=100,
         )
 
     def on_epoch_end(self, epoch, logs=None):

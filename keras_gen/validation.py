@@ -13,22 +13,43 @@ def check_image_shape(image_shape):
     except TypeError:
         shape = ()
     if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(
-            f"image_shape must be (height, width, channels) of positive integers, got {image_shape!r}."
-        )
+        raise ValueError(f"image_shape must be (height, width, channels) of positive integers, got {image_shape!r}.")
     return shape
 
 
-def check_int(name, value, minimum=1):
-    """``value`` as an int of at least ``minimum`` (a whole number of any numeric type), or raise."""
+def check_int(name, value, minimum=1, *, odd=False):
+    """``value`` as an int of at least ``minimum`` (a whole number of any numeric type; odd if ``odd``), or raise."""
     try:
         whole = int(value) == value
     except (TypeError, ValueError):
         whole = False
-    if not whole or value < minimum:
+    if not whole or value < minimum or (odd and value % 2 == 0):
         kind = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        if odd:
+            kind = {0: "a non-negative odd integer", 1: "an odd positive integer"}.get(
+                minimum, f"an odd integer >= {minimum}"
+            )
         raise ValueError(f"{name} must be {kind}, got {value!r}.")
     return int(value)
+
+
+def check_bool(name, value):
+    """``value`` as a bool if it is one (Python or NumPy), or raise: ``"no"`` or ``0.5`` are not flags."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def check_int_pair(name, value, minimum=1):
+    """``value`` as a pair of ints of at least ``minimum``, e.g. a kernel's (height, width), or raise."""
+    try:
+        pair = tuple(value)
+        whole = len(pair) == 2 and all(int(v) == v and v >= minimum for v in pair)
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
+        raise ValueError(f"{name} must be a pair (height, width) of integers >= {minimum}, got {value!r}.")
+    return int(pair[0]), int(pair[1])
 
 
 def check_kernel_size(kernel_size, name="kernel_size", *, square=False):
@@ -45,6 +66,23 @@ def check_kernel_size(kernel_size, name="kernel_size", *, square=False):
         what = "one odd positive integer n (an n×n kernel)" if square else "an odd positive integer or a pair of them"
         raise ValueError(f"{name} must be {what} (the kernel needs a centre tap), got {kernel_size!r}.")
     return int(pair[0]) if square else (int(pair[0]), int(pair[1]))
+
+
+def resolve_seed(seed):
+    """``seed``, or for ``None`` a fresh one from NumPy's global generator (which
+    ``keras.utils.set_random_seed`` seeds), below ``2**31 - 2`` so that ``seed + 1`` is one too."""
+    return np.random.randint(0, 2**31 - 2) if seed is None else seed
+
+
+def check_known_rows(known_rows, height):
+    """``known_rows`` as an int in 0..``height`` (the rows that ``complete`` keeps), or raise."""
+    try:
+        whole = int(known_rows) == known_rows
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or not 0 <= known_rows <= height:
+        raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
+    return int(known_rows)
 
 
 def check_choice(name, value, choices):
@@ -87,7 +125,5 @@ def check_images(x, image_shape, data_type, name="x"):
     if not np.isfinite(array).all() or (array != np.round(array)).any():
         raise ValueError(f"{name} must hold whole numbers 0..255 (8-bit data), found non-integer values.")
     if array.min() < 0 or array.max() > 255:
-        raise ValueError(
-            f"{name} must hold 8-bit values in 0..255, found the range {array.min()}..{array.max()}."
-        )
+        raise ValueError(f"{name} must hold 8-bit values in 0..255, found the range {array.min()}..{array.max()}.")
     return array.astype("int32")

@@ -50,5 +50,7 @@ def assert_cached_params_equal_the_network(model, images, **conditions):
                 image_row[:, column:] = 0.0
                 image_row[:, column, :step] = images[:, row, column, :step]
                 params, row_state = model.cached_params(cache, row_state, ops.convert_to_tensor(image_row), row, column)
-            np.testing.assert_allclose(ops.convert_to_numpy(params)[:, 0, 0], expected[:, row, column], rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(
+                ops.convert_to_numpy(params)[:, 0, 0], expected[:, row, column], rtol=1e-5, atol=1e-5
+            )
         cache = model.finish_row(cache, row_state, ops.convert_to_tensor(images[:, row], "float32"), row)

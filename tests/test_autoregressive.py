@@ -3,11 +3,11 @@
 import keras
 import numpy as np
 import pytest
-from scipy.special import expit, log_softmax, softmax
-
 from cached_sampling import assert_cached_equals_reference
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
+from scipy.special import expit, log_softmax, softmax
+
 from keras_gen import heads
 from keras_gen import ops as kg_ops
 from keras_gen.evaluation import input_gradient, receptive_field
@@ -96,7 +96,9 @@ def models():
 
 def some_images(model, rng, n):
     shape = (n,) + model.image_shape
-    return random_binary_images(rng, n, model.image_shape) if model.data_type == "binary" else rng.integers(0, 256, shape)
+    return (
+        random_binary_images(rng, n, model.image_shape) if model.data_type == "binary" else rng.integers(0, 256, shape)
+    )
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -135,7 +137,9 @@ def zero_output_weights(models):
     saved = {name: model.output_conv.get_weights() for name, model in models.items()}
 
     def set_bias(model, bias):
-        model.output_conv.set_weights([np.zeros(model.output_conv.kernel.shape, "float32"), np.asarray(bias, "float32")])
+        model.output_conv.set_weights(
+            [np.zeros(model.output_conv.kernel.shape, "float32"), np.asarray(bias, "float32")]
+        )
 
     yield set_bias
     for name, model in models.items():
@@ -250,7 +254,7 @@ def test_receptive_field_by_training_equals_autodiff(models, rng):
         np.testing.assert_allclose(field[0], jacobian[pixel + (channel,)], rtol=1e-4, atol=1e-9)
     weights_before = [w.copy() for w in model.get_weights()]
     receptive_field(model, x, (1, 1))  # passing the model itself must not train it
-    for before, after in zip(weights_before, model.get_weights()):
+    for before, after in zip(weights_before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
     quadratic = input_gradient(lambda images: images**2, x[0], np.ones_like(x))
     np.testing.assert_allclose(quadratic, 2 * x[0], rtol=1e-6)

@@ -23,7 +23,11 @@ def test_there_are_chapters():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_is_stored_without_outputs(path):
-    dirty = [i for i, c in enumerate(_cells(path)) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    dirty = [
+        i
+        for i, c in enumerate(_cells(path))
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert not dirty, f"code cells {dirty} keep outputs: clear them before committing"
 
 
@@ -34,7 +38,9 @@ def test_notebook_is_a_chapter_with_a_colab_badge(path):
         assert f"file: notebooks/{name}\n" in f.read(), f"{name} is missing from _toc.yml"
     cells = _cells(path)
     first = "".join(cells[0]["source"])
-    assert first.startswith("# ") and "colab.research.google.com/github/" in first and f"notebooks/{name}.ipynb" in first
+    assert (
+        first.startswith("# ") and "colab.research.google.com/github/" in first and f"notebooks/{name}.ipynb" in first
+    )
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     assert "google.colab" in code[0] and "pip install" in code[0], "first code cell must install keras_gen on Colab"
     assert any("profiles.current()" in source for source in code), "chapters read their budget from the profile"
@@ -56,8 +62,10 @@ def test_every_citation_has_a_bibliography_entry():
 
 
 def _first_cell_badge(path):
-    return re.search(r"\[!\[Open In Colab\]\(([^)]+)\)\]\((https://colab\.research\.google\.com/github/[^)]+)\)",
-                     "".join(_cells(path)[0]["source"]))
+    return re.search(
+        r"\[!\[Open In Colab\]\(([^)]+)\)\]\((https://colab\.research\.google\.com/github/[^)]+)\)",
+        "".join(_cells(path)[0]["source"]),
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
@@ -65,8 +73,9 @@ def test_colab_badge_is_a_local_image_linking_to_colab(path):
     badge = _first_cell_badge(path)
     assert badge, "the first cell has no Colab badge"
     image, target = badge.groups()
-    assert "://" not in image and os.path.isfile(os.path.normpath(os.path.join(os.path.dirname(path), image))), \
+    assert "://" not in image and os.path.isfile(os.path.normpath(os.path.join(os.path.dirname(path), image))), (
         f"the badge image {image} must be a file of the repository (the book loads nothing remote)"
+    )
     assert target.endswith(f"notebooks/{os.path.basename(path)}")
 
 
@@ -126,15 +135,18 @@ def test_ci_workflow_runs_ci_script_on_pull_requests():
     assert [s["run"] for s in job["steps"] if "run" in s] == ["bash .ci/run"]
     with open(os.path.join(ROOT, ".ci", "run")) as f:
         commands = [line.strip() for line in f if line.strip() and not line.startswith("#")]
-    assert commands.index("make book-check") > commands.index("make book-from-outputs"), \
+    assert commands.index("make book-check") > commands.index("make book-from-outputs"), (
         ".ci/run checks the book in a browser after building it"
+    )
 
 
 def _citation_years():
     pybtex_database = pytest.importorskip("pybtex.database")
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("citation_years", os.path.join(ROOT, "book", "_ext", "citation_years.py"))
+    spec = importlib.util.spec_from_file_location(
+        "citation_years", os.path.join(ROOT, "book", "_ext", "citation_years.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     entries = pybtex_database.parse_file(os.path.join(ROOT, "book", "references.bib")).entries

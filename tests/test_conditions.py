@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import random_binary_images
+
 from keras_gen import datasets
 from keras_gen.models import GatedPixelCNN, PixelCNN
 
@@ -20,24 +20,39 @@ def test_labels_in_the_targets_place_train_as_the_input_dict(rng):
     by_dict, by_arrays = _model(), _model()
     by_arrays.set_weights(by_dict.get_weights())
     dict_loss = by_dict.fit({"image": x, "label": labels}, batch_size=4, epochs=1, shuffle=False, verbose=0)
-    array_loss = by_arrays.fit(x, labels, batch_size=4, epochs=1, shuffle=False, verbose=0,
-                               validation_data=(x[:4], labels[:4]))
+    array_loss = by_arrays.fit(
+        x, labels, batch_size=4, epochs=1, shuffle=False, verbose=0, validation_data=(x[:4], labels[:4])
+    )
     np.testing.assert_allclose(array_loss.history["nll"], dict_loss.history["nll"], rtol=1e-5)
     assert "val_nll" in array_loss.history
-    for a, b in zip(by_dict.get_weights(), by_arrays.get_weights()):
+    for a, b in zip(by_dict.get_weights(), by_arrays.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_labelled_batches_from_a_dataset_train_a_conditional_model(rng):
     intensities = rng.random((12, 6, 6, 1)).astype("float32")
-    data = datasets.ImageData("tiny", intensities, rng.integers(0, 3, 12).astype("int32"), intensities[:2],
-                              np.zeros(2, "int32"), binarize="dynamic", intensities=intensities)
+    data = datasets.ImageData(
+        "tiny",
+        intensities,
+        rng.integers(0, 3, 12).astype("int32"),
+        intensities[:2],
+        np.zeros(2, "int32"),
+        binarize="dynamic",
+        intensities=intensities,
+    )
     model = _model()
     history = model.fit(data.train_batches(4, with_labels=True), epochs=2, verbose=0)
     assert len(history.history["nll"]) == 2 and np.isfinite(history.history["nll"]).all()
     with pytest.raises(ValueError, match="labels must be class indices"):
-        bad = datasets.ImageData("bad", intensities, np.full(12, 7, "int32"), intensities[:2], np.zeros(2, "int32"),
-                                 binarize="dynamic", intensities=intensities)
+        bad = datasets.ImageData(
+            "bad",
+            intensities,
+            np.full(12, 7, "int32"),
+            intensities[:2],
+            np.zeros(2, "int32"),
+            binarize="dynamic",
+            intensities=intensities,
+        )
         model.fit(bad.train_batches(4, with_labels=True), epochs=1, verbose=0)
 
 

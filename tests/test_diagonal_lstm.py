@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
 from random_weights import randomise
+
 from keras_gen.layers import DiagonalBiLSTM, DiagonalLSTM
 from keras_gen.layers import diagonal_lstm as diagonal_lstm_module
 from keras_gen.models import PixelRNN
@@ -123,7 +123,7 @@ def test_the_right_to_left_direction_alone_is_causal_and_reaches_the_upper_right
 
 def test_causality_check_catches_a_missing_shift(rng, monkeypatch):
     """Without the one-row shift the mirrored direction sees the rest of the current row."""
-    monkeypatch.setattr(diagonal_lstm_module, "shift_down", lambda x: x)
+    monkeypatch.setattr(diagonal_lstm_module, "down_shift", lambda x: x)
     model = PixelRNN((3, 4, 1), layer_type="diagonal_bilstm", num_layers=1, units=4)
     randomise(model, rng)
     with pytest.raises(AssertionError, match="depends on inputs at or after it"):

@@ -22,5 +22,9 @@ def test_input_gradient_runs_the_network_in_inference_mode(rng):
     model = _DropoutModel()
     # inference: dropout is the identity, so the gradient of sum(output) is one everywhere;
     # in training mode 90% of it would be zero and the rest ten
-    for fn, scale in [(keras.layers.Dropout(0.9, seed=0), 1.0), (model, 1.0), (lambda images: 3.0 * model(images), 3.0)]:
+    for fn, scale in [
+        (keras.layers.Dropout(0.9, seed=0), 1.0),
+        (model, 1.0),
+        (lambda images: 3.0 * model(images), 3.0),
+    ]:
         np.testing.assert_allclose(input_gradient(fn, x, np.ones_like(x)), np.full_like(x, scale), rtol=1e-6)

@@ -132,7 +132,13 @@ def test_read_with_one_filter_per_pixel_returns_the_image(rng):
 def test_spread_is_the_transpose_of_glimpse(rng):
     """<F_Y x F_X^T, w> = <x, F_Y^T w F_X> for random filters, images and patches."""
     fx, fy = gaussian_filterbank(
-        rng.uniform(0, WIDTH, 3), rng.uniform(0, HEIGHT, 3), rng.uniform(0.5, 2, 3), rng.uniform(0.5, 2, 3), 4, WIDTH, HEIGHT
+        rng.uniform(0, WIDTH, 3),
+        rng.uniform(0, HEIGHT, 3),
+        rng.uniform(0.5, 2, 3),
+        rng.uniform(0.5, 2, 3),
+        4,
+        WIDTH,
+        HEIGHT,
     )
     x = rng.normal(size=(3, HEIGHT, WIDTH, 2)).astype("float32")
     w = rng.normal(size=(3, 4, 4, 2)).astype("float32")
@@ -223,8 +229,11 @@ def test_window_coordinates_count_pixels_from_zero():
     window_layer.build((None, H_DEC))
     h_dec = np.zeros((4, H_DEC), "float32")
     kernel, _ = window_layer.linear.get_weights()
-    for g_tilde, expected_x, expected_y in [(0.0, (WIDTH - 1) / 2, (HEIGHT - 1) / 2), (-1.0, 0.0, 0.0),
-                                            (1.0, WIDTH - 1, HEIGHT - 1)]:
+    for g_tilde, expected_x, expected_y in [
+        (0.0, (WIDTH - 1) / 2, (HEIGHT - 1) / 2),
+        (-1.0, 0.0, 0.0),
+        (1.0, WIDTH - 1, HEIGHT - 1),
+    ]:
         window_layer.linear.set_weights([np.zeros_like(kernel), np.array([g_tilde, g_tilde, 0.0, 0.0, 0.0])])
         window = ops.convert_to_numpy(window_layer(h_dec))[0]
         np.testing.assert_allclose(window[:2], [expected_x, expected_y], atol=1e-5)

@@ -3,14 +3,14 @@
 import keras
 import numpy as np
 import pytest
-from scipy.special import expit
-
 from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
+from scipy.special import expit
+from test_autoregressive import reference_sample  # registers the whole-pixel test head too
+
 from keras_gen.layers import GatedPixelCNNBlock
 from keras_gen.models import GatedPixelCNN
-from test_autoregressive import reference_sample  # registers the whole-pixel test head too
 
 # ---------------------------------------------------------------- the block, equation by equation
 
@@ -33,8 +33,9 @@ def reference_block(block, vertical, horizontal, condition=None):
     hf = np.zeros_like(vf)
     for i in range(height):
         for j in range(width):
-            vf[:, i, j] = bv + sum(at(vertical, i - half + a, j - half + c) @ wv[a, c]
-                                   for a in range(half + 1) for c in range(n))
+            vf[:, i, j] = bv + sum(
+                at(vertical, i - half + a, j - half + c) @ wv[a, c] for a in range(half + 1) for c in range(n)
+            )
             hf[:, i, j] = bh + sum(at(horizontal, i, j - shift - half + c) @ wh[0, c] for c in range(half + 1))
     if condition is not None:  # V^T h for a vector, V * s (1×1) for a map
         cv = condition @ np.asarray(block.vertical_condition.weights[0])
@@ -109,8 +110,17 @@ REACH = 3 // 2 + 1 * (3 // 2)  # input_kernel_size // 2 + num_layers * (kernel_s
 
 def small_model(**kwargs):
     """The tests share one set of shapes, so that JAX compiles each eager operation once."""
-    return GatedPixelCNN(**{"image_shape": SHAPE, "filters": 8, "num_layers": 1, "kernel_size": 3,
-                            "input_kernel_size": 3, "num_classes": 3, **kwargs})
+    return GatedPixelCNN(
+        **{
+            "image_shape": SHAPE,
+            "filters": 8,
+            "num_layers": 1,
+            "kernel_size": 3,
+            "input_kernel_size": 3,
+            "num_classes": 3,
+            **kwargs,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +207,9 @@ def test_save_load_round_trip(model, tmp_path, rng):
     restored = keras.saving.load_model(path)
     assert isinstance(restored, GatedPixelCNN) and restored.get_config() == model.get_config()
     inputs = {"image": random_binary_images(rng, 2, SHAPE), "label": np.array([2, 0])}
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored(inputs)), keras.ops.convert_to_numpy(model(inputs)))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored(inputs)), keras.ops.convert_to_numpy(model(inputs))
+    )
 
 
 def test_clear_errors_for_bad_labels_and_shapes(model, rng):

@@ -133,8 +133,10 @@ def test_colour_pixel_sums_to_one_sub_pixel_by_sub_pixel(rng):
         earlier = rng.integers(0, 256, size=(n, m, c - 1)).astype("float32")
         earlier[:, 0], earlier[:, 1] = 0.0, 255.0  # the edge values too
         x = np.concatenate(
-            [np.broadcast_to(earlier[:, :, None], (n, m, 256, c - 1)),
-             np.broadcast_to(VALUES[:, None], (n, m, 256, 1))],
+            [
+                np.broadcast_to(earlier[:, :, None], (n, m, 256, c - 1)),
+                np.broadcast_to(VALUES[:, None], (n, m, 256, 1)),
+            ],
             axis=-1,
         )
         joint = log_prob(x, np.broadcast_to(params[:, None, None], x.shape[:3] + (params.shape[-1],)))

@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-
 from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
+
 from keras_gen.models import PixelCNN
 
 
@@ -32,7 +32,11 @@ def test_pixelcnn_is_causal(rng, image_shape, output, input_kernel_size, kernel_
         residual=residual,
     )
     randomise_biases(model, rng, scale=0.1)
-    x = random_binary_images(rng, 8, image_shape, p=0.5) if output == "bernoulli" else rng.integers(0, 256, (8,) + image_shape)
+    x = (
+        random_binary_images(rng, 8, image_shape, p=0.5)
+        if output == "bernoulli"
+        else rng.integers(0, 256, (8,) + image_shape)
+    )
     assert_causal(model, x)
 
 

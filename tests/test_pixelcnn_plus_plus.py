@@ -9,8 +9,9 @@ from causality import assert_causal, input_jacobian
 from keras_gen import ops as kg_ops
 from keras_gen.heads import get_head
 from keras_gen.layers.gated_resnet import GatedResNetBlock, concat_elu
-from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose, down_shift, right_shift
+from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose
 from keras_gen.models.pixelcnn_plus_plus import PixelCNNPlusPlus
+from keras_gen.ops import down_shift, right_shift
 
 SHAPE = (4, 4, 3)
 FILTERS = 4  # few and small kernel shapes: JAX compiles a random initialiser for each

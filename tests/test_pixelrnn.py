@@ -5,12 +5,12 @@ import itertools
 import keras
 import numpy as np
 import pytest
-
 from cached_sampling import assert_cached_equals_reference, assert_cached_params_equal_the_network, randomise_biases
 from causality import assert_causal
 from conftest import random_binary_images
-from keras_gen.models import MultiScalePixelRNN, PixelRNN
 from random_weights import randomise
+
+from keras_gen.models import MultiScalePixelRNN, PixelRNN
 
 
 def all_binary_images(height, width):
@@ -35,9 +35,7 @@ def test_probabilities_of_all_images_sum_to_one_and_sampling_follows_them(rng, l
     assert np.all(np.abs(frequencies - probabilities) <= 4.5 * standard_errors + 1e-3)
 
 
-@pytest.mark.parametrize(
-    "layer_type, residual, skip", [("row_lstm", False, True), ("diagonal_bilstm", False, False)]
-)
+@pytest.mark.parametrize("layer_type, residual, skip", [("row_lstm", False, True), ("diagonal_bilstm", False, False)])
 def test_variants_without_residual_or_with_skip_connections_are_causal(rng, layer_type, residual, skip):
     model = PixelRNN((3, 4, 1), layer_type=layer_type, num_layers=2, units=4, residual=residual, skip=skip)
     randomise(model, rng)
@@ -120,20 +118,30 @@ def test_row_lstm_cached_sampler_equals_the_reference(
 ):
     """Grey and colour (R → G → B unit groups), both heads, k = 3 and 5, a 1×1 first layer, residual and skip."""
     model = PixelRNN(
-        image_shape, layer_type="row_lstm", num_layers=2, units=6 if image_shape[2] == 3 else 4,
-        kernel_size=kernel_size, input_kernel_size=input_kernel_size, output=output, residual=residual, skip=skip,
+        image_shape,
+        layer_type="row_lstm",
+        num_layers=2,
+        units=6 if image_shape[2] == 3 else 4,
+        kernel_size=kernel_size,
+        input_kernel_size=input_kernel_size,
+        output=output,
+        residual=residual,
+        skip=skip,
     )
     randomise(model, rng, scale=0.5)  # large enough kernels that every state (h, c) sways the draws
     randomise_biases(model, rng)
     assert_cached_equals_reference(model, n=4, known_rows=(0, 2, image_shape[0]))
-    images = random_binary_images(rng, 2, image_shape) if output == "bernoulli" else rng.integers(0, 256, (2,) + image_shape)
+    images = (
+        random_binary_images(rng, 2, image_shape) if output == "bernoulli" else rng.integers(0, 256, (2,) + image_shape)
+    )
     assert_cached_params_equal_the_network(model, images)
 
 
 def test_row_lstm_cached_sampler_with_a_small_image_equals_the_reference(rng):
     """The conditional network of the multi-scale PixelRNN: the condition's terms are cached once per image."""
-    model = PixelRNN((4, 4, 3), layer_type="row_lstm", num_layers=2, units=6, output="categorical",
-                     small_image_shape=(2, 2, 3))
+    model = PixelRNN(
+        (4, 4, 3), layer_type="row_lstm", num_layers=2, units=6, output="categorical", small_image_shape=(2, 2, 3)
+    )
     randomise(model, rng, scale=0.5)
     randomise_biases(model, rng)
     small = rng.integers(0, 256, (3, 2, 2, 3))
@@ -198,7 +206,7 @@ def test_skip_connections_are_learned_one_by_one_convolutions(rng):
     x = random_binary_images(rng, 2, (3, 4, 1))
     h = model.input_conv(model.scale_image(x))
     expected = 0.0
-    for block, skip in zip(model.blocks, model.skip_convs):
+    for block, skip in zip(model.blocks, model.skip_convs, strict=True):
         h = block(h)
         expected = expected + keras.ops.convert_to_numpy(skip(h))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(model.hidden_features(x)), expected, rtol=1e-5, atol=1e-6)

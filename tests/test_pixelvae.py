@@ -3,21 +3,29 @@
 import keras
 import numpy as np
 import pytest
-from scipy.special import logsumexp
-from scipy.stats import norm
-
 from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal
 from conftest import random_binary_images
-from keras_gen.models import PixelVAE
+from scipy.special import logsumexp
+from scipy.stats import norm
 from test_autoregressive import reference_sample
+
+from keras_gen.models import PixelVAE
 
 
 def small_pixelvae(**kwargs):
     """A tiny model with one latent dimension; the tests share its shapes so that JAX compiles each eager
     operation once."""
-    return PixelVAE(image_shape=(4, 4, 1), latent_dim=1, hidden_units=(8,), map_channels=4,
-                    filters=8, num_layers=1, input_kernel_size=3, **kwargs)
+    return PixelVAE(
+        image_shape=(4, 4, 1),
+        latent_dim=1,
+        hidden_units=(8,),
+        map_channels=4,
+        filters=8,
+        num_layers=1,
+        input_kernel_size=3,
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +56,9 @@ def test_bounds_against_integration_over_z(model, rng):
     grid = np.linspace(-9.0, 9.0, 1800, dtype="float32")
     step = grid[1] - grid[0]
     maps = model.latent_maps(grid[:, None])
-    log_likelihood = np.stack([
-        model.decoder.log_prob(np.repeat(image[None], len(grid), 0), map=maps, batch_size=900) for image in x
-    ])  # log p(x | z) on the grid, (2, 1800)
+    log_likelihood = np.stack(
+        [model.decoder.log_prob(np.repeat(image[None], len(grid), 0), map=maps, batch_size=900) for image in x]
+    )  # log p(x | z) on the grid, (2, 1800)
     log_px = logsumexp(log_likelihood + norm.logpdf(grid), axis=1) + np.log(step)
 
     mean, log_var = model.encode(x)
@@ -112,9 +120,11 @@ def test_training_then_save_load_round_trip(tmp_path, rng):
     restored = keras.saving.load_model(path)
     assert isinstance(restored, PixelVAE) and restored.get_config() == model.get_config()
     z = rng.normal(size=(2, 1)).astype("float32")
-    for before, after in ((model.encoder_params(x[:2]), restored.encoder_params(x[:2])),
-                          ([model.decoder_logits(x[:2], z)], [restored.decoder_logits(x[:2], z)])):
-        for a, b in zip(before, after):
+    for before, after in (
+        (model.encoder_params(x[:2]), restored.encoder_params(x[:2])),
+        ([model.decoder_logits(x[:2], z)], [restored.decoder_logits(x[:2], z)]),
+    ):
+        for a, b in zip(before, after, strict=True):
             np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 

@@ -24,8 +24,23 @@ def test_every_recipe_names_a_model_and_its_chapter():
 
 
 def test_shipped_checkpoints_have_complete_metadata():
-    required = {"model", "config", "data", "epochs", "train_seconds", "hardware", "backend", "keras_version",
-                "commit", "sha256", "history", "test_nll", "test_images", "test_how", "check_nll"}
+    required = {
+        "model",
+        "config",
+        "data",
+        "epochs",
+        "train_seconds",
+        "hardware",
+        "backend",
+        "keras_version",
+        "commit",
+        "sha256",
+        "history",
+        "test_nll",
+        "test_images",
+        "test_how",
+        "check_nll",
+    }
     for name in SHIPPED:
         meta = pretrained.info(name)
         assert required <= set(meta), f"{name} lacks {sorted(required - set(meta))}"

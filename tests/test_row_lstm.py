@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
 from random_weights import randomise
+
 from keras_gen.layers import RowLSTM
 from keras_gen.models import PixelRNN
 
@@ -124,7 +124,7 @@ def test_config_round_trip_gives_the_same_outputs(rng):
 
 
 def test_bad_arguments_raise_clear_errors():
-    with pytest.raises(ValueError, match="odd integer ≥ 3"):
+    with pytest.raises(ValueError, match="kernel_size must be an odd integer >= 3, got 4"):
         RowLSTM(4, kernel_size=4)
     with pytest.raises(ValueError, match="divisible by 3"):
         RowLSTM(4, color_channels=3)

@@ -1,10 +1,10 @@
 """The VAE: its bounds, its training loss, serialisation and input checks."""
 
+import keras
 import numpy as np
 import pytest
 from conftest import random_binary_images
 
-import keras
 from keras_gen.models import VAE
 
 

@@ -16,7 +16,6 @@ the bibliography. The bibliography's labels are author-year too (formatting styl
 letters; tests/test_book.py checks them against :func:`year_labels`.
 """
 
-import re
 from collections import defaultdict
 
 import pybtex.plugin
@@ -24,8 +23,9 @@ from pybtex.richtext import Text
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
+}
 _BASE_YEAR = "keras_gen_base_year"  # the year as written in the .bib file, kept beside the suffixed one
 
 
@@ -59,7 +59,7 @@ def year_labels(entries):
     labels = {}
     for (_, year), members in groups.items():
         members.sort()
-        for letter, (_, _, key) in zip("abcdefghijklmnopqrstuvwxyz", members):
+        for letter, (_, _, key) in zip("abcdefghijklmnopqrstuvwxyz", members, strict=False):
             labels[key] = year + letter if len(members) > 1 and year else year
     return labels
 

@@ -11,6 +11,7 @@ import math
 import keras
 from keras import layers, ops
 
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.ops.filterbank import gaussian_filterbank
 from keras_gen.validation import check_image_shape, check_int
 
@@ -34,6 +35,16 @@ class AttentionWindow(keras.layers.Layer):
     the image, ``sigma = delta / 2`` so that together they cover it, and ``gamma =
     initial_intensity``. (With ``delta~ = 1`` a 2×2 grid would sit on the empty corners of a
     digit, and the encoder would learn nothing from its first glimpses.)
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        h_dec = np.random.default_rng(0).normal(size=(2, 32)).astype("float32")
+        window_layer = layers.AttentionWindow(grid_size=5, image_shape=(28, 28, 1))
+        window = window_layer(h_dec)                         # (2, 5): centre x, centre y, stride, variance, intensity
+        filters_x, filters_y, gamma = window_layer.filterbanks(window)   # (2, 5, 28), (2, 5, 28), (2, 1, 1, 1)
     """
 
     def __init__(self, grid_size, image_shape, initial_intensity=1.0, **kwargs):
@@ -60,6 +71,7 @@ class AttentionWindow(keras.layers.Layer):
         ]
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.linear.build(input_shape)
 
     def call(self, h_dec):
@@ -78,10 +90,15 @@ class AttentionWindow(keras.layers.Layer):
         )
 
     def filterbanks(self, window):
-        """``(F_X, F_Y, gamma)`` of a window: (B, N, W), (B, N, H) and (B, 1, 1, 1)."""
+        """``(F_X, F_Y, gamma)`` of a window: (B, N, W), (B, N, H) and (B, 1, 1, 1).
+
+        The filters are computed in float32 (pixel coordinates need its precision) and
+        returned in the layer's compute dtype.
+        """
         height, width, _ = self.image_shape
         center_x, center_y, stride, variance, intensity = ops.unstack(window, 5, axis=-1)
         filters_x, filters_y = gaussian_filterbank(center_x, center_y, stride, variance, self.grid_size, width, height)
+        filters_x, filters_y = (ops.cast(f, self.compute_dtype) for f in (filters_x, filters_y))
         return filters_x, filters_y, ops.reshape(intensity, (-1, 1, 1, 1))
 
     def compute_output_shape(self, input_shape):
@@ -111,6 +128,16 @@ class AttentiveRead(keras.layers.Layer):
     """``read(x, x_hat, h_dec) = gamma [F_Y x F_X^T, F_Y x_hat F_X^T]`` (eq. 27).
 
     Returns the flat glimpse of shape (B, 2·N·N·C) and the read window (B, 5).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        rng = np.random.default_rng(0)
+        x, x_hat = rng.random((2, 28, 28, 1), "float32"), rng.random((2, 28, 28, 1), "float32")
+        h_dec = rng.normal(size=(2, 32)).astype("float32")
+        glimpse, window = layers.AttentiveRead(2, (28, 28, 1))([x, x_hat, h_dec])   # (2, 8), (2, 5)
     """
 
     def __init__(self, grid_size, image_shape, **kwargs):
@@ -118,6 +145,7 @@ class AttentiveRead(keras.layers.Layer):
         self.window = AttentionWindow(grid_size, image_shape, name="read_window")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.window.build(input_shape[2])
 
     def call(self, inputs):
@@ -133,7 +161,11 @@ class AttentiveRead(keras.layers.Layer):
         return (input_shape[0][0], 2 * n * n * channels), (input_shape[0][0], 5)
 
     def get_config(self):
-        return {**super().get_config(), "grid_size": self.window.grid_size, "image_shape": list(self.window.image_shape)}
+        return {
+            **super().get_config(),
+            "grid_size": self.window.grid_size,
+            "image_shape": list(self.window.image_shape),
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -147,6 +179,14 @@ class AttentiveWrite(keras.layers.Layer):
     gain of about ``N^2 / (H W)`` per pixel; dividing by that ``gamma^`` starts the write at
     unit gain, as strong as a linear write of the whole canvas, instead of some 30 times
     weaker (5×5 patch on 28×28), which would leave the first epochs writing almost nothing.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        h_dec = np.random.default_rng(0).normal(size=(2, 32)).astype("float32")
+        update, window = layers.AttentiveWrite(5, (28, 28, 1))(h_dec)   # canvas update (2, 28, 28, 1), window (2, 5)
     """
 
     def __init__(self, grid_size, image_shape, **kwargs):
@@ -160,6 +200,7 @@ class AttentiveWrite(keras.layers.Layer):
         self.patch = layers.Dense(n * n * channels, name="write_patch")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.window.build(input_shape)
         self.patch.build(input_shape)
 
@@ -173,12 +214,26 @@ class AttentiveWrite(keras.layers.Layer):
         return (input_shape[0],) + self.window.image_shape, (input_shape[0], 5)
 
     def get_config(self):
-        return {**super().get_config(), "grid_size": self.window.grid_size, "image_shape": list(self.window.image_shape)}
+        return {
+            **super().get_config(),
+            "grid_size": self.window.grid_size,
+            "image_shape": list(self.window.image_shape),
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class FullRead(keras.layers.Layer):
-    """``read(x, x_hat, h_dec) = [x, x_hat]``: the whole image and error image, flattened (eq. 17)."""
+    """``read(x, x_hat, h_dec) = [x, x_hat]``: the whole image and error image, flattened (eq. 17).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        rng = np.random.default_rng(0)
+        x, x_hat = rng.random((2, 28, 28, 1), "float32"), rng.random((2, 28, 28, 1), "float32")
+        layers.FullRead()([x, x_hat, np.zeros((2, 32), "float32")]).shape   # (2, 1568): both images, flat
+    """
 
     def call(self, inputs):
         x, x_hat, _ = inputs
@@ -192,7 +247,16 @@ class FullRead(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class FullWrite(keras.layers.Layer):
-    """``write(h_dec) = W(h_dec)``: a linear map to a canvas update of the whole image (eq. 18)."""
+    """``write(h_dec) = W(h_dec)``: a linear map to a canvas update of the whole image (eq. 18).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        h_dec = np.random.default_rng(0).normal(size=(2, 32)).astype("float32")
+        layers.FullWrite((28, 28, 1))(h_dec).shape           # canvas update (2, 28, 28, 1)
+    """
 
     def __init__(self, image_shape, **kwargs):
         super().__init__(**kwargs)
@@ -201,6 +265,7 @@ class FullWrite(keras.layers.Layer):
         self.linear = layers.Dense(height * width * channels, name="write_image")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.linear.build(input_shape)
 
     def call(self, h_dec):

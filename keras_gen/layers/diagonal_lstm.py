@@ -20,9 +20,10 @@ pixel: the last pixel of the row above, which no feature of that row contains, r
 import keras
 from keras import ops
 
-from keras_gen.layers.gated_pixelcnn import shift_down
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.spatial_lstm import GATES, LSTMMapLayer, SpatialLSTM, line_convolution, lstm_update
 from keras_gen.ops import skew, unskew
+from keras_gen.ops.shift import down_shift
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -37,15 +38,26 @@ class DiagonalLSTM(SpatialLSTM):
 
     (B, H, W, C) → (B, H, W, units). The loop over the W + H - 1 columns of the
     skewed map is one ``keras.ops.scan``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")
+        layers.DiagonalLSTM(4)(x).shape                      # (2, 6, 5, 4), one diagonal at a time, left to right
     """
 
     def __init__(self, units, color_channels=1, condition_channels=None, **kwargs):
         super().__init__(units, 1, color_channels, condition_channels, **kwargs)
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         super().build(input_shape)
         self.state_to_state = self.add_weight(
-            name="state_to_state", shape=(2, self.units, GATES * self.units), initializer="glorot_uniform",
+            name="state_to_state",
+            shape=(2, self.units, GATES * self.units),
+            initializer="glorot_uniform",
         )
 
     def sweep(self, input_to_state):
@@ -77,7 +89,15 @@ class DiagonalBiLSTM(LSTMMapLayer):
             directions (multi-scale PixelRNN).
 
     (B, H, W, C) → (B, H, W, units):
-    ``left_to_right(x) + shift_down(mirror(right_to_left(mirror(x))))``.
+    ``left_to_right(x) + down_shift(mirror(right_to_left(mirror(x))))``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")
+        layers.DiagonalBiLSTM(4)(x).shape                    # (2, 6, 5, 4): both directions, causal
     """
 
     def __init__(self, units, color_channels=1, condition_channels=None, **kwargs):
@@ -90,6 +110,7 @@ class DiagonalBiLSTM(LSTMMapLayer):
         self.condition_channels = self.left_to_right.condition_channels
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.left_to_right.build(input_shape)
         self.right_to_left.build(input_shape)
 
@@ -99,4 +120,4 @@ class DiagonalBiLSTM(LSTMMapLayer):
 
         left_to_right = self.left_to_right(inputs, condition=condition)
         right_to_left = mirror(self.right_to_left(mirror(inputs), condition=mirror(condition)))
-        return left_to_right + shift_down(right_to_left)
+        return left_to_right + down_shift(right_to_left)

@@ -20,17 +20,9 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MASK_TYPES
+from keras_gen.layers.policy import share_dtype_policy
+from keras_gen.ops.shift import down_shift, right_shift
 from keras_gen.validation import check_choice, check_int, check_kernel_size
-
-
-def shift_down(x):
-    """Move a (B, H, W, C) map one row down, filling the top row with zeros."""
-    return ops.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
-
-
-def shift_right(x):
-    """Move a (B, H, W, C) map one column right, filling the left column with zeros."""
-    return ops.pad(x, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
 
 
 def gate(features):
@@ -58,6 +50,17 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     both of shape (B, H, W, filters). The horizontal output at (i, j) depends only on
     image pixels before (i, j) in raster order (type A) and on horizontal inputs at or
     before (i, j) (type B); the vertical output depends on rows ≤ i only.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+        labels = np.eye(3, dtype="float32")[[0, 2]]          # a one-hot class per image
+        vertical, horizontal = layers.GatedPixelCNNBlock(16, 7, "A")([x, x])
+        vertical, horizontal = layers.GatedPixelCNNBlock(16, 3, "B")([vertical, horizontal, labels])
+        horizontal.shape                                     # (2, 8, 8, 16)
     """
 
     def __init__(self, filters, kernel_size=3, mask_type="B", **kwargs):
@@ -74,8 +77,11 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.horizontal_condition = None
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (2, 3) or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
+        share_dtype_policy(self)
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) not in (2, 3)
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
         ):
             raise ValueError(
                 "GatedPixelCNNBlock is called on [vertical, horizontal] or [vertical, horizontal, condition], "
@@ -98,21 +104,32 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         batch, height, width = vertical_shape[:3]
         condition_shape = tuple(input_shape[2]) if len(input_shape) == 3 else None
         if condition_shape is not None and (
-            len(condition_shape) not in (2, 4) or (len(condition_shape) == 4 and condition_shape[1:3] != (height, width))
+            len(condition_shape) not in (2, 4)
+            or (len(condition_shape) == 4 and condition_shape[1:3] != (height, width))
         ):
             raise ValueError(
                 f"the condition must be a vector (batch, features) or a map (batch, {height}, {width}, "
                 f"features), got shape {condition_shape}."
             )
         half = self.kernel_size // 2
-        self.vertical_conv.build((batch, None if height is None else height + half,
-                                  None if width is None else width + 2 * half, vertical_shape[-1]))
+        self.vertical_conv.build(
+            (
+                batch,
+                None if height is None else height + half,
+                None if width is None else width + 2 * half,
+                vertical_shape[-1],
+            )
+        )
         self.horizontal_conv.build((batch, height, None if width is None else width + half, horizontal_shape[-1]))
         self.vertical_to_horizontal.build(vertical_shape[:3] + (2 * self.filters,))
         self.horizontal_output.build(horizontal_shape[:3] + (self.filters,))
         if condition_shape is not None:
-            self.vertical_condition = layers.Dense(2 * self.filters, use_bias=False, name="vertical_condition")
-            self.horizontal_condition = layers.Dense(2 * self.filters, use_bias=False, name="horizontal_condition")
+            self.vertical_condition = layers.Dense(
+                2 * self.filters, use_bias=False, dtype=self.dtype_policy, name="vertical_condition"
+            )
+            self.horizontal_condition = layers.Dense(
+                2 * self.filters, use_bias=False, dtype=self.dtype_policy, name="horizontal_condition"
+            )
             self.vertical_condition.build(condition_shape)
             self.horizontal_condition.build(condition_shape)
         self.built = True
@@ -128,7 +145,10 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         )
 
     def vertical_features(self, padded, term=None):
-        """The vertical stack before its gate, ``W * x (+ V h)``, from its input padded by n//2 above and on both sides."""
+        """The vertical stack before its gate, ``W * x (+ V h)``.
+
+        ``padded`` is its input padded by n//2 above and on both sides.
+        """
         features = self.vertical_conv(padded)
         return features if term is None else features + term
 
@@ -153,12 +173,12 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             ops.pad(vertical, [[0, 0], [half, 0], [half, half], [0, 0]]), vertical_term
         )
         # columns j - n//2 .. j of the horizontal input (j - n//2 - 1 .. j - 1 for type A)
-        horizontal_in = shift_right(horizontal) if self.mask_type == "A" else horizontal
+        horizontal_in = right_shift(horizontal) if self.mask_type == "A" else horizontal
         # the vertical stack reaches the horizontal one only from the rows strictly above
         horizontal_out = self.horizontal_stack(
             ops.pad(horizontal_in, [[0, 0], [0, 0], [half, 0], [0, 0]]),
             horizontal_term,
-            self.vertical_to_horizontal(shift_down(vertical_features)),
+            self.vertical_to_horizontal(down_shift(vertical_features)),
             horizontal,
         )
         return gate(vertical_features), horizontal_out

@@ -14,7 +14,9 @@ shifted convolutions of the block's own stream, so the block is as causal as the
 import keras
 from keras import layers, ops
 
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.shifted_conv import ShiftedConv2D
+from keras_gen.validation import check_int
 
 DEFAULT_KERNELS = {"down": (2, 3), "down_right": (2, 2)}
 
@@ -36,11 +38,21 @@ class GatedResNetBlock(keras.layers.Layer):
         seed: seed of the dropout.
 
     Call on ``x`` or on ``[x, a]`` with an auxiliary map ``a`` of the same height and width.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 8, 8, 16)).astype("float32")
+        a = np.random.default_rng(1).random((2, 8, 8, 16)).astype("float32")   # a short-cut from the first pass
+        block = layers.GatedResNetBlock(16, "down_right", dropout=0.5, seed=0)
+        block([x, a]).shape                                  # (2, 8, 8, 16); dropout only with training=True
     """
 
     def __init__(self, filters, shift="down", kernel_size=None, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.filters = int(filters)
+        self.filters = check_int("filters", filters)
         kernel_size = DEFAULT_KERNELS.get(shift, (2, 3)) if kernel_size is None else kernel_size
         self.conv_in = ShiftedConv2D(self.filters, kernel_size, shift, name="conv_in")
         # a small start for the residual branch, like the paper's init scale of 0.1
@@ -54,6 +66,7 @@ class GatedResNetBlock(keras.layers.Layer):
         self.auxiliary = None
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         has_auxiliary = isinstance(input_shape, (list, tuple)) and isinstance(input_shape[0], (list, tuple))
         x_shape = tuple(input_shape[0]) if has_auxiliary else tuple(input_shape)
         if x_shape[-1] != self.filters:
@@ -62,7 +75,7 @@ class GatedResNetBlock(keras.layers.Layer):
         self.conv_in.build(doubled)
         self.conv_out.build(doubled)
         if has_auxiliary:
-            self.auxiliary = layers.Dense(self.filters, name="auxiliary")
+            self.auxiliary = layers.Dense(self.filters, dtype=self.dtype_policy, name="auxiliary")
             self.auxiliary.build(tuple(input_shape[1][:-1]) + (2 * input_shape[1][-1],))
 
     def call(self, inputs, training=False):

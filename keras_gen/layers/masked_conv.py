@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen.validation import check_int, check_kernel_size
+from keras_gen.validation import check_choice, check_int, check_kernel_size
 
 MASK_TYPES = ("A", "B")
 
@@ -34,8 +34,7 @@ def conv_mask(kernel_size, mask_type, in_channels, out_channels, color_channels=
     ``g_in <= g_out`` (mask B).
     """
     kh, kw = check_kernel_size(kernel_size)
-    if mask_type not in MASK_TYPES:
-        raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
+    check_choice("mask_type", mask_type, MASK_TYPES)
     for name, count in (("input channels", in_channels), ("filters", out_channels)):
         if count % color_channels:
             raise ValueError(
@@ -61,6 +60,16 @@ class MaskedConv2D(keras.layers.Layer):
         mask_type: ``"A"`` (excludes the current colour, first layer) or ``"B"``.
         color_channels: 1 for grey or no colour ordering, 3 for R → G → B.
         activation, use_bias, kernel_initializer, bias_initializer: as in ``Conv2D``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        first = layers.MaskedConv2D(12, 7, mask_type="A", color_channels=3)   # sees only pixels before (i, j)
+        later = layers.MaskedConv2D(12, 3, mask_type="B", color_channels=3)   # also its own colour group
+        x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+        later(first(x)).shape                                # (2, 8, 8, 12)
     """
 
     def __init__(
@@ -77,17 +86,13 @@ class MaskedConv2D(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.kernel_size = check_kernel_size(kernel_size)
-        if mask_type not in MASK_TYPES:
-            raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
-        color_channels = check_int("color_channels", color_channels)
-        if check_int("filters", filters) % color_channels:
+        self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.filters = check_int("filters", filters)
+        if self.filters % self.color_channels:
             raise ValueError(
-                f"filters must be a positive integer divisible by color_channels ({color_channels}), "
-                f"got {filters!r}."
+                f"filters must be a positive integer divisible by color_channels ({color_channels}), got {filters!r}."
             )
-        self.filters = int(filters)
-        self.mask_type = mask_type
-        self.color_channels = int(color_channels)
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -98,9 +103,7 @@ class MaskedConv2D(keras.layers.Layer):
         if in_channels is None or len(input_shape) != 4:
             raise ValueError(f"MaskedConv2D expects inputs (batch, height, width, channels), got {input_shape}.")
         self.mask = conv_mask(self.kernel_size, self.mask_type, in_channels, self.filters, self.color_channels)
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.mask.shape, initializer=self.kernel_initializer
-        )
+        self.kernel = self.add_weight(name="kernel", shape=self.mask.shape, initializer=self.kernel_initializer)
         self.bias = (
             self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
             if self.use_bias

@@ -10,8 +10,9 @@ import keras
 
 from keras_gen.layers.diagonal_lstm import DiagonalBiLSTM
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.row_lstm import RowLSTM
-from keras_gen.validation import check_choice
+from keras_gen.validation import check_bool, check_choice, check_int
 
 LAYER_TYPES = ("row_lstm", "diagonal_bilstm")
 
@@ -30,6 +31,14 @@ class ResidualLSTMBlock(keras.layers.Layer):
         residual: add the input to the output (True, figure 5) or not (the ablation).
 
     Call as ``block(x)`` or ``block(x, condition=map)``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")   # 2h = 8 maps
+        layers.ResidualLSTMBlock("row_lstm", units=4)(x).shape                # (2, 6, 5, 8), x + up(LSTM(x))
     """
 
     def __init__(
@@ -37,11 +46,13 @@ class ResidualLSTMBlock(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.layer_type = check_choice("layer_type", layer_type, LAYER_TYPES)
-        self.units = int(units)
-        self.kernel_size = int(kernel_size)
-        self.color_channels = int(color_channels)
-        self.condition_channels = condition_channels
-        self.residual = bool(residual)
+        self.units = check_int("units", units)
+        self.kernel_size = check_int("kernel_size", kernel_size)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.condition_channels = (
+            None if condition_channels is None else check_int("condition_channels", condition_channels)
+        )
+        self.residual = check_bool("residual", residual)
         settings = dict(color_channels=color_channels, condition_channels=condition_channels, name="lstm")
         self.lstm = (
             RowLSTM(units, kernel_size=kernel_size, **settings)
@@ -51,6 +62,7 @@ class ResidualLSTMBlock(keras.layers.Layer):
         self.up = MaskedConv2D(2 * self.units, 1, "B", self.color_channels, name="up")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         if len(input_shape) != 4 or input_shape[-1] != 2 * self.units:
             raise ValueError(
                 f"ResidualLSTMBlock with units={self.units} expects feature maps of shape "

@@ -11,7 +11,9 @@ of the row above, and by recursion a triangle of the rows above it, which widens
 import keras
 from keras import ops
 
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
+from keras_gen.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -27,19 +29,27 @@ class RowLSTM(SpatialLSTM):
 
     The loop over rows is one ``keras.ops.scan``, so it compiles into a single graph
     on every backend. Call as ``layer(x)`` or ``layer(x, condition=map)``.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 6, 5, 8)).astype("float32")
+        layers.RowLSTM(4, kernel_size=3)(x).shape            # hidden states (2, 6, 5, 4), row by row
     """
 
     def __init__(self, units, kernel_size=3, color_channels=1, condition_channels=None, **kwargs):
-        kernel_size = int(kernel_size)
-        if kernel_size < 3 or kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be an odd integer ≥ 3, got {kernel_size!r}.")
+        kernel_size = check_int("kernel_size", kernel_size, minimum=3, odd=True)
         super().__init__(units, (1, kernel_size), color_channels, condition_channels, **kwargs)
         self.kernel_size = kernel_size
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         super().build(input_shape)
         self.state_to_state = self.add_weight(
-            name="state_to_state", shape=(self.kernel_size, self.units, GATES * self.units),
+            name="state_to_state",
+            shape=(self.kernel_size, self.units, GATES * self.units),
             initializer="glorot_uniform",
         )
 

@@ -3,10 +3,10 @@
 PixelCNN++ keeps two feature streams. The *down* stream at row i sees only rows
 above i: a ``kh × kw`` kernel padded with ``kh - 1`` zero rows on top and centred
 horizontally covers rows i - kh + 1 .. i, and the stream starts from the image
-shifted down by one row (:func:`down_shift`). The *down-right* stream at (i, j)
+shifted down by one row (:func:`keras_gen.ops.down_shift`). The *down-right* stream at (i, j)
 sees rows above and the pixels to the left in row i: the kernel is padded on top
 and on the left, so it covers only positions up and to the left of (i, j), and the
-stream starts from the image shifted right by one pixel (:func:`right_shift`).
+stream starts from the image shifted right by one pixel (:func:`keras_gen.ops.right_shift`).
 Because no kernel weight is masked, every weight is used and no blind spot opens.
 
 Strided versions halve the resolution; the transposed versions double it back,
@@ -17,31 +17,10 @@ pixels at or above (and, for the down-right stream, at or left of) it.
 import keras
 from keras import layers, ops
 
-from keras_gen.validation import check_choice
+from keras_gen.layers.policy import share_dtype_policy
+from keras_gen.validation import check_choice, check_int, check_int_pair
 
 SHIFTS = ("down", "down_right")
-
-
-def down_shift(x):
-    """(B, H, W, C) moved one row down: a zero row on top, the last row dropped."""
-    return ops.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
-
-
-def right_shift(x):
-    """(B, H, W, C) moved one column right: a zero column on the left, the last dropped."""
-    return ops.pad(x, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
-
-
-def _check_kernel(kernel_size, shift):
-    try:
-        kernel = tuple(int(k) for k in kernel_size)
-    except TypeError:
-        kernel = ()
-    if len(kernel) != 2 or min(kernel) < 1:
-        raise ValueError(f"kernel_size must be (height, width) of positive integers, got {kernel_size!r}.")
-    if shift == "down" and kernel[1] % 2 == 0:
-        raise ValueError(f"a down-shifted kernel is centred horizontally, so its width must be odd; got {kernel}.")
-    return kernel
 
 
 class _ShiftedConvBase(keras.layers.Layer):
@@ -49,12 +28,14 @@ class _ShiftedConvBase(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size, shift, strides, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.filters = int(filters)
+        self.filters = check_int("filters", filters)
         self.shift = check_choice("shift", shift, SHIFTS)
-        self.kernel_size = _check_kernel(kernel_size, shift)
-        self.strides = int(strides)
-        if self.filters < 1 or self.strides < 1:
-            raise ValueError(f"filters and strides must be positive integers, got {filters!r} and {strides!r}.")
+        self.kernel_size = check_int_pair("kernel_size", kernel_size)
+        if shift == "down" and self.kernel_size[1] % 2 == 0:
+            raise ValueError(
+                f"a down-shifted kernel is centred horizontally, so its width must be odd; got {self.kernel_size}."
+            )
+        self.strides = check_int("strides", strides)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def get_config(self):
@@ -79,12 +60,24 @@ class ShiftedConv2D(_ShiftedConvBase):
             down-right stream, as in the paper.
         shift: ``"down"`` or ``"down_right"``.
         strides: 2 halves height and width (``ceil(H / 2)``).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+        layers.ShiftedConv2D(16, (2, 3), "down")(x).shape    # (2, 8, 8, 16): rows at or above i
+        layers.ShiftedConv2D(16, (2, 2), "down_right", strides=2)(x).shape   # (2, 4, 4, 16)
     """
 
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=1, **kwargs):
         super().__init__(filters, kernel_size, shift, strides, **kwargs)
         self.conv = layers.Conv2D(
-            self.filters, self.kernel_size, strides=self.strides, kernel_initializer=self.kernel_initializer,
+            self.filters,
+            self.kernel_size,
+            strides=self.strides,
+            kernel_initializer=self.kernel_initializer,
             name="conv",
         )
 
@@ -94,6 +87,7 @@ class ShiftedConv2D(_ShiftedConvBase):
         return ops.pad(x, [[0, 0], [height - 1, 0], [left, width - 1 - left], [0, 0]])
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         height, width = self.kernel_size
         padded = list(input_shape)
         padded[1] = None if padded[1] is None else padded[1] + height - 1
@@ -117,16 +111,28 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
     down-right stream, columns sJ .. sJ + kw - 1 (centred on sJ for the down stream);
     the crop keeps the first sH rows and the matching sW columns, so a fine position
     reads only coarse positions at or above (and left of) it.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.random.default_rng(0).random((2, 4, 4, 16)).astype("float32")
+        layers.ShiftedConv2DTranspose(16, (2, 3), "down")(x).shape   # (2, 8, 8, 16), doubled
     """
 
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=2, **kwargs):
         super().__init__(filters, kernel_size, shift, strides, **kwargs)
         self.deconv = layers.Conv2DTranspose(
-            self.filters, self.kernel_size, strides=self.strides, kernel_initializer=self.kernel_initializer,
+            self.filters,
+            self.kernel_size,
+            strides=self.strides,
+            kernel_initializer=self.kernel_initializer,
             name="deconv",
         )
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.deconv.build(input_shape)
 
     def call(self, inputs):

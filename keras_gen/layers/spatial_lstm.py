@@ -20,6 +20,7 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import check_int
 
 GATES = 4  # o, f, i, g
@@ -91,8 +92,10 @@ class SpatialLSTM(LSTMMapLayer):
     def __init__(self, units, input_kernel_size, color_channels=1, condition_channels=None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_int("units", units)
-        self.color_channels = int(color_channels)
-        self.condition_channels = None if condition_channels is None else int(condition_channels)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.condition_channels = (
+            None if condition_channels is None else check_int("condition_channels", condition_channels)
+        )
         if self.color_channels not in (1, 3):
             raise ValueError(f"color_channels must be 1 or 3, got {color_channels!r}.")
         if self.units % self.color_channels:
@@ -101,15 +104,20 @@ class SpatialLSTM(LSTMMapLayer):
                 f"divisible by 3; got units={self.units}."
             )
         self.input_to_state = MaskedConv2D(
-            GATES * self.units, input_kernel_size, mask_type="B", color_channels=self.color_channels,
+            GATES * self.units,
+            input_kernel_size,
+            mask_type="B",
+            color_channels=self.color_channels,
             name="input_to_state",
         )
         self.condition_to_state = (
-            None if self.condition_channels is None
+            None
+            if self.condition_channels is None
             else layers.Conv2D(GATES * self.units, 1, use_bias=False, name="condition_to_state")
         )
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         if len(input_shape) != 4 or None in tuple(input_shape[1:]):
             raise ValueError(
                 f"{type(self).__name__} expects feature maps of shape (batch, height, width, channels) "

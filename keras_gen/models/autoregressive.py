@@ -35,7 +35,7 @@ from keras import ops
 
 from keras_gen.heads import get_head
 from keras_gen.models.base import GenerativeModel
-from keras_gen.validation import check_int
+from keras_gen.validation import check_int, check_known_rows, resolve_seed
 
 
 class ConditionedBatches(keras.utils.PyDataset):
@@ -113,8 +113,8 @@ class AutoregressiveModel(GenerativeModel):
         return None
 
     def scale_image(self, x):
-        """Data as the network sees it: binary as 0/1 floats, 8-bit mapped to [-1, 1]."""
-        x = ops.cast(x, "float32")
+        """Data as the network sees it: binary as 0/1 floats, 8-bit mapped to [-1, 1] (compute dtype)."""
+        x = ops.cast(x, self.compute_dtype)
         return x if self.data_type == "binary" else x / 127.5 - 1.0
 
     @staticmethod
@@ -131,8 +131,8 @@ class AutoregressiveModel(GenerativeModel):
         return {"image": image, **conditions} if conditions else image
 
     def image_log_prob(self, params, image):
-        """``log p(x)`` per image (nats): the head's log-likelihoods summed over the image."""
-        per_pixel = self.head.log_prob(params, image)
+        """``log p(x)`` per image (nats): the head's log-likelihoods summed over the image, in float32."""
+        per_pixel = self.head.log_prob(ops.cast(params, "float32"), image)
         return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
 
     def loss_terms(self, x, y_pred):
@@ -154,8 +154,7 @@ class AutoregressiveModel(GenerativeModel):
     def _check_conditions(self, conditions, n):
         if set(conditions) != set(self.condition_names):
             raise ValueError(
-                f"{type(self).__name__} takes the conditions {list(self.condition_names)}, "
-                f"got {sorted(conditions)}."
+                f"{type(self).__name__} takes the conditions {list(self.condition_names)}, got {sorted(conditions)}."
             )
         arrays = {name: np.asarray(value) for name, value in conditions.items()}
         for name, array in arrays.items():
@@ -221,14 +220,16 @@ class AutoregressiveModel(GenerativeModel):
         return self._generate(canvas, 0, seed, batch_size, cached, conditions)
 
     def complete(self, x, known_rows, seed=None, *, batch_size=64, cached=True, **conditions):
-        """Keep the first ``known_rows`` rows of every image in ``x`` and sample the rest (``cached`` as in ``sample``)."""
+        """Keep the first ``known_rows`` rows of every image in ``x`` and sample the rest.
+
+        ``cached`` as in ``sample``.
+        """
         x = self.check_images(x)
         height = self.image_shape[0]
-        if int(known_rows) != known_rows or not 0 <= known_rows <= height:
-            raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
+        known_rows = check_known_rows(known_rows, height)
         canvas = x.astype("float32")
-        canvas[:, int(known_rows) :] = 0.0
-        return self._generate(canvas, int(known_rows), seed, batch_size, cached, conditions)
+        canvas[:, known_rows:] = 0.0
+        return self._generate(canvas, known_rows, seed, batch_size, cached, conditions)
 
     def sampling_noise(self, n, seed):
         """The uniform numbers ``sample`` and ``complete`` draw ``n`` images with, (n, H, W, K).
@@ -237,13 +238,12 @@ class AutoregressiveModel(GenerativeModel):
         images however they are batched.
         """
         height, width, channels = self.image_shape
-        shape = (int(n), height, width, self.head.noise_channels(channels))
+        shape = (check_int("n", n), height, width, self.head.noise_channels(channels))
         return np.random.default_rng(seed).random(shape, dtype=np.float32)
 
     def _generate(self, canvas, first_row, seed, batch_size, cached, conditions):
         conditions = self._check_conditions(conditions, len(canvas))
-        if seed is None:
-            seed = np.random.randint(0, 2**31 - 1)
+        seed = resolve_seed(seed)
         noise = self.sampling_noise(len(canvas), seed)
         first_row = np.full((len(canvas),), first_row, dtype="int32")
         cached = bool(cached) and self.has_cached_sampler
@@ -304,7 +304,8 @@ class AutoregressiveModel(GenerativeModel):
             left = ops.clip(column - (around or 0), 0, width - columns)
             window = ops.slice(canvas, [0, top, left, 0], [ops.shape(canvas)[0], rows, columns, channels])
             params = self(self.join_inputs(window, conditions), training=False)
-            drawn = self.head.sample(at(params, row - top, column - left), at(noise, row, column))
+            params = ops.cast(at(params, row - top, column - left), "float32")
+            drawn = self.head.sample(params, at(noise, row, column))
             at_step = ops.cast(ops.equal(order, t), canvas.dtype)
             return canvas + at_step * (drawn - canvas)
 
@@ -334,7 +335,7 @@ class AutoregressiveModel(GenerativeModel):
                 column = t // steps_per_pixel
                 params, row_state = self.cached_params(cache, row_state, image_row, row, column)
                 pixel_noise = ops.expand_dims(ops.expand_dims(ops.take(row_noise, column, axis=1), 1), 1)
-                drawn = self.head.sample(params, pixel_noise)[:, 0]
+                drawn = self.head.sample(ops.cast(params, "float32"), pixel_noise)[:, 0]
                 at_step = ops.cast(ops.equal(row_order, t), image_row.dtype)
                 return image_row + at_step * (drawn - image_row), row_state
 

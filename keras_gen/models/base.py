@@ -13,7 +13,8 @@ import numpy as np
 from keras import ops
 
 from keras_gen import ops as kg_ops
-from keras_gen.compiled import run_compiled
+from keras_gen.compiled import forget_runners, run_compiled
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import DATA_TYPES, check_choice, check_image_shape, check_images, check_int
 
 
@@ -23,6 +24,12 @@ class GenerativeModel(keras.Model):
     Subclasses implement ``loss_terms(x, y_pred)``, returning per-image tensors with
     at least ``"nll"`` (nats), plus ``log_prob`` and ``sample``. ``fit`` logs every
     entry of ``metric_names`` and, for 8-bit data, ``bits_per_dim``.
+
+    The Keras arguments (``name``, ``trainable``, ``dtype``) go to ``keras.Model`` and
+    back out of ``get_config``. A dtype policy such as ``dtype="bfloat16"`` or
+    ``"mixed_bfloat16"`` is shared with every sub-layer (``create_weights``), so the
+    network computes in the policy's compute dtype; log-likelihoods and KL terms are
+    accumulated in float32.
     """
 
     metric_names = ("nll",)
@@ -41,6 +48,7 @@ class GenerativeModel(keras.Model):
 
     def create_weights(self):
         """Create every weight by running the model once on a blank image (end of ``__init__``)."""
+        share_dtype_policy(self)
         self(ops.zeros((1,) + self.image_shape, dtype="float32" if self.data_type == "binary" else "int32"))
 
     def check_images(self, x, name="x"):
@@ -75,12 +83,25 @@ class GenerativeModel(keras.Model):
         self._check_data(x)
         return super().evaluate(x, y, **kwargs)
 
+    # The compiled runners are caches, not state: they stay out of saved files (compiled.forget_runners).
+    def save_weights(self, filepath, *args, **kwargs):
+        forget_runners(self)
+        return super().save_weights(filepath, *args, **kwargs)
+
+    def load_weights(self, filepath, *args, **kwargs):
+        forget_runners(self)
+        return super().load_weights(filepath, *args, **kwargs)
+
+    def save(self, filepath, *args, **kwargs):
+        forget_runners(self)
+        return super().save(filepath, *args, **kwargs)
+
     def run_compiled(self, key, fn, inputs, *, batch_size, seed=None):
         """Apply the tensor function ``fn(inputs, seed_generator)`` batch-wise, compiled."""
         return run_compiled(self, key, fn, inputs, batch_size=batch_size, seed=seed)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "image_shape": self.image_shape}
+        return {**super().get_config(), "image_shape": self.image_shape}
 
 
 class LatentVariableModel(GenerativeModel):
@@ -103,7 +124,16 @@ class LatentVariableModel(GenerativeModel):
 
     def reconstruction_log_prob(self, x, params):
         """log p(x | z) per image, summed over pixels."""
-        return ops.sum(kg_ops.bernoulli_log_prob(params, ops.cast(x, params.dtype)), axis=(1, 2, 3))
+        params = ops.cast(params, "float32")
+        return ops.sum(kg_ops.bernoulli_log_prob(params, ops.cast(x, "float32")), axis=(1, 2, 3))
+
+    @staticmethod
+    def latent_log_probs(z, mean, log_var):
+        """``(log p(z_k), log q(z_k | x))`` in float32 for samples z (B, k, d) of N(mean, exp(log_var)) (B, d)."""
+        z, mean, log_var = (ops.cast(t, "float32") for t in (z, mean, log_var))
+        log_prior = kg_ops.standard_normal_log_prob(z)
+        log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
+        return log_prior, log_posterior
 
     def loss_terms(self, x, y_pred):
         reconstruction = -self.reconstruction_log_prob(x, y_pred)

@@ -22,8 +22,9 @@ from keras import layers, ops
 
 from keras_gen import ops as kg_ops
 from keras_gen.layers import AttentiveRead, AttentiveWrite, FullRead, FullWrite
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.base import LatentVariableModel
-from keras_gen.validation import check_int
+from keras_gen.validation import check_bool, check_int, resolve_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -45,6 +46,17 @@ class DRAW(LatentVariableModel):
     The initial canvas c_0 and hidden states h^enc_0, h^dec_0 are learned biases. The T
     steps run as one ``keras.ops.scan``, so a graph is traced once whatever T is.
     ``model(x)`` returns the final canvas c_T, the Bernoulli logits (B, H, W, C).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((8, 12, 12, 1)) < 0.3).astype("float32")
+        draw = models.DRAW(image_shape=(12, 12, 1), T=4, read_n=3, write_n=3, z_dim=4, enc_units=32, dec_units=32)
+        draw.log_prob(x, seed=0)                             # the ELBO per image, nats, shape (8,)
+        trace = draw.reconstruction_trace(x[:2], seed=0)     # canvases (2, 4, 12, 12, 1), windows, KL per step
+        draw.sample(2, seed=1)                               # (2, 12, 12, 1) in {0, 1}
     """
 
     def __init__(
@@ -67,9 +79,7 @@ class DRAW(LatentVariableModel):
         self.z_dim = check_int("z_dim", z_dim)
         self.enc_units = check_int("enc_units", enc_units)
         self.dec_units = check_int("dec_units", dec_units)
-        if not isinstance(attention, (bool, np.bool_)):
-            raise ValueError(f"attention must be True or False, got {attention!r}.")
-        self.attention = bool(attention)
+        self.attention = check_bool("attention", attention)
         self.seed = seed
         if self.attention:
             self.reader = AttentiveRead(self.read_n, self.image_shape, name="read")
@@ -88,6 +98,7 @@ class DRAW(LatentVariableModel):
 
     def create_weights(self):
         """Build every sub-layer from its known input shape, without an eager run of the T steps."""
+        share_dtype_policy(self)
         height, width, channels = self.image_shape
         image = (None,) + self.image_shape
         self.reader.build([image, image, (None, self.dec_units)])
@@ -102,10 +113,10 @@ class DRAW(LatentVariableModel):
         """The record before step 1: c_0 and h_0 are learned biases; LSTM cells, codes and windows zeros."""
 
         def batched(weight):
-            return ops.broadcast_to(weight, (batch_size,) + tuple(weight.shape))
+            return ops.broadcast_to(ops.cast(weight, self.compute_dtype), (batch_size,) + tuple(weight.shape))
 
         def zeros(size):
-            return ops.zeros((batch_size, size))
+            return ops.zeros((batch_size, size), dtype=self.compute_dtype)
 
         record = {
             "canvas": batched(self.initial_canvas),
@@ -117,7 +128,8 @@ class DRAW(LatentVariableModel):
         if with_encoder:
             record.update(h_enc=batched(self.initial_h_enc), cell_enc=zeros(self.enc_units))
             record.update(mean=zeros(self.z_dim), log_var=zeros(self.z_dim), z=zeros(self.z_dim))
-            record.update(kl=ops.zeros((batch_size,)), log_ratio=ops.zeros((batch_size,)))
+            # the step-wise KL and log-ratio are accumulated in float32 whatever the compute dtype
+            record.update(kl=ops.zeros((batch_size,), "float32"), log_ratio=ops.zeros((batch_size,), "float32"))
             if self.attention:
                 record["read_window"] = zeros(5)
         return record
@@ -139,10 +151,10 @@ class DRAW(LatentVariableModel):
         steps of ``KL(Q(Z_t) || P)`` and ``log p(z_t) - log Q(z_t | h^enc_t)``; with
         ``keep_steps`` also the record of every step, stacked as (T, B, ...).
         """
-        x = ops.cast(x, "float32")
+        x = ops.cast(x, self.compute_dtype)
         batch_size = ops.shape(x)[0]
         seed_generator = self.seed_generator if seed_generator is None else seed_generator
-        noise = keras.random.normal((self.T, batch_size, self.z_dim), seed=seed_generator)
+        noise = keras.random.normal((self.T, batch_size, self.z_dim), dtype=self.compute_dtype, seed=seed_generator)
 
         def step(record, eps):
             x_hat = x - ops.sigmoid(record["canvas"])
@@ -158,9 +170,10 @@ class DRAW(LatentVariableModel):
             mean, log_var = ops.split(self.posterior(h_enc), 2, axis=-1)
             z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterised sample of Q(Z_t | h^enc_t)
             new.update(h_enc=h_enc, cell_enc=cell_enc, mean=mean, log_var=log_var, z=z)
-            new["kl"] = record["kl"] + kg_ops.gaussian_kl(mean, log_var)
+            z32, mean32, log_var32 = (ops.cast(t, "float32") for t in (z, mean, log_var))
+            new["kl"] = record["kl"] + kg_ops.gaussian_kl(mean32, log_var32)
             new["log_ratio"] = record["log_ratio"] + (
-                kg_ops.standard_normal_log_prob(z) - kg_ops.diagonal_gaussian_log_prob(z, mean, log_var)
+                kg_ops.standard_normal_log_prob(z32) - kg_ops.diagonal_gaussian_log_prob(z32, mean32, log_var32)
             )
             new.update(self._decode_step(record, z, training))
             return new, (new if keep_steps else None)
@@ -214,7 +227,9 @@ class DRAW(LatentVariableModel):
         return self.run_compiled(
             "reconstruction_trace",
             lambda inputs, seeds: self._trace(self._infer(inputs["x"], seeds, keep_steps=True)[1], keys),
-            {"x": x}, batch_size=batch_size, seed=seed,
+            {"x": x},
+            batch_size=batch_size,
+            seed=seed,
         )
 
     def generation_trace(self, n, *, seed=None, batch_size=256):
@@ -224,12 +239,13 @@ class DRAW(LatentVariableModel):
         ``z`` (n, T, z_dim) and, with attention, ``write_window`` (n, T, 5).
         """
         n = check_int("n", n)
-        seed = np.random.randint(0, 2**31 - 1) if seed is None else seed
+        seed = resolve_seed(seed)
         z = np.random.default_rng(seed).standard_normal((n, self.T, self.z_dim)).astype("float32")
         trace = self.run_compiled(
             "generation_trace",
             lambda inputs, _: self._trace(self._generate(ops.moveaxis(inputs["z"], 1, 0)), ("write_window",)),
-            {"z": z}, batch_size=batch_size,
+            {"z": z},
+            batch_size=batch_size,
         )
         return {**trace, "z": z}
 
@@ -238,7 +254,7 @@ class DRAW(LatentVariableModel):
 
         ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
         """
-        seed = np.random.randint(0, 2**31 - 1) if seed is None else seed
+        seed = resolve_seed(seed)
         means = self.generation_trace(n, seed=seed)["canvases"][:, -1]
         if return_means:
             return means

@@ -5,6 +5,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock, gate
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_int, check_kernel_size
 
@@ -30,6 +31,18 @@ class GatedPixelCNN(AutoregressiveModel):
     The output at pixel (i, j) sees every earlier pixel in the r + 1 rows above and
     within r columns either side, and r + 1 pixels to the left, where
     ``r = input_kernel_size // 2 + num_layers * (kernel_size // 2)``: no blind spot.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 8, 8, 1)) < 0.3).astype("float32")
+        labels = np.array([0, 1, 2, 1])
+        model = models.GatedPixelCNN(image_shape=(8, 8, 1), filters=16, num_layers=2, num_classes=3)
+        model({"image": x, "label": labels}).shape            # Bernoulli logits (4, 8, 8, 1)
+        model.log_prob(x, label=labels)                      # exact log p(x | class) per image
+        model.sample(3, seed=0, labels=[0, 1, 2])            # one image of each class
     """
 
     def __init__(
@@ -85,6 +98,7 @@ class GatedPixelCNN(AutoregressiveModel):
         return {"label": np.zeros((1,), "int32")} if self.num_classes else {}
 
     def create_weights(self):
+        share_dtype_policy(self)
         blank = np.zeros((1,) + self.image_shape, "float32")
         self(self.join_inputs(blank, self.blank_conditions()))
 
@@ -152,7 +166,7 @@ class GatedPixelCNN(AutoregressiveModel):
         return tuple(ops.slice(term, [0, row, column, 0], [batch, 1, 1, depth]) for term in terms)
 
     def start_row(self, cache, row):
-        """Run the vertical stacks on row - 1; their contribution is zero on the first row, as ``shift_down`` gives."""
+        """Run the vertical stacks on row - 1; their contribution is zero on the first row, as ``down_shift`` gives."""
         above = ops.maximum(row - 1, 0)
         verticals, from_vertical = list(cache["vertical"]), []
         for index, block in enumerate(self.blocks):
@@ -231,7 +245,7 @@ class GatedPixelCNN(AutoregressiveModel):
         if labels is not None:
             if not self.num_classes:
                 raise ValueError("labels are given, but this GatedPixelCNN is unconditional (num_classes=None).")
-            conditions["label"] = np.full(int(n), labels) if np.ndim(labels) == 0 else labels
+            conditions["label"] = np.full(check_int("n", n), labels) if np.ndim(labels) == 0 else labels
         return super().sample(n, seed, batch_size=batch_size, cached=cached, **conditions)
 
     def get_config(self):

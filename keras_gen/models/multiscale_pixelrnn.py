@@ -17,11 +17,12 @@ two stages one after the other.
 import math
 
 import keras
-import numpy as np
 
 from keras_gen.heads import get_head
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.base import GenerativeModel
 from keras_gen.models.pixelrnn import PixelRNN
+from keras_gen.validation import check_bool, check_int, check_known_rows, resolve_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -37,6 +38,16 @@ class MultiScalePixelRNN(GenerativeModel):
     ``model(x)`` returns ``{"small": ..., "conditional": ...}``, the head parameters
     of the two stages. ``fit`` logs ``nll`` and its two parts, ``small_nll`` and
     ``conditional_nll`` (nats).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 8, 8, 1)) < 0.3).astype("float32")
+        model = models.MultiScalePixelRNN(image_shape=(8, 8, 1), factor=2, layer_type="row_lstm", num_layers=1, units=8)
+        model.log_prob(x)                                    # log p(small image) + log p(x | small image)
+        model.sample(2, seed=0)                              # (2, 8, 8, 1): the small image first, then the full one
     """
 
     metric_names = ("nll", "small_nll", "conditional_nll")
@@ -55,26 +66,38 @@ class MultiScalePixelRNN(GenerativeModel):
         **kwargs,
     ):
         super().__init__(image_shape, data_type=get_head(output).data_type, **kwargs)
-        self.factor = int(factor)
+        self.factor = check_int("factor", factor, minimum=2)
         height, width, channels = self.image_shape
-        if self.factor < 2 or height % self.factor or width % self.factor:
+        if height % self.factor or width % self.factor:
             raise ValueError(
                 f"factor must be an integer ≥ 2 that divides the image height and width {height}×{width}, "
                 f"got {factor!r}."
             )
         self.small_image_shape = (height // self.factor, width // self.factor, channels)
         self.settings = dict(
-            layer_type=layer_type, num_layers=int(num_layers), units=int(units), kernel_size=int(kernel_size),
-            output=output, residual=bool(residual), skip=bool(skip),
+            layer_type=layer_type,
+            num_layers=check_int("num_layers", num_layers),
+            units=check_int("units", units),
+            kernel_size=check_int("kernel_size", kernel_size),
+            output=output,
+            residual=check_bool("residual", residual),
+            skip=check_bool("skip", skip),
         )
-        self.small_model = PixelRNN(self.small_image_shape, **self.settings, name="small_model")
+        self.small_model = PixelRNN(
+            self.small_image_shape, **self.settings, dtype=self.dtype_policy, name="small_model"
+        )
         self.conditional_model = PixelRNN(
-            self.image_shape, **self.settings, small_image_shape=self.small_image_shape, name="conditional_model"
+            self.image_shape,
+            **self.settings,
+            small_image_shape=self.small_image_shape,
+            dtype=self.dtype_policy,
+            name="conditional_model",
         )
         self.create_weights()
 
     def create_weights(self):
         """Create the weights with one symbolic call, like ``PixelRNN.create_weights``."""
+        share_dtype_policy(self)
         self(keras.KerasTensor((1,) + self.image_shape, "float32" if self.data_type == "binary" else "int32"))
 
     def subsample(self, x):
@@ -108,7 +131,7 @@ class MultiScalePixelRNN(GenerativeModel):
 
         ``return_small=True`` returns ``(images, small_images)``.
         """
-        seed = np.random.randint(0, 2**31 - 2) if seed is None else int(seed)
+        seed = check_int("seed", resolve_seed(seed), minimum=0)
         small = self.small_model.sample(n, seed, batch_size=batch_size, cached=cached)
         images = self.conditional_model.sample(n, seed + 1, batch_size=batch_size, cached=cached, small_image=small)
         return (images, small) if return_small else images
@@ -120,9 +143,8 @@ class MultiScalePixelRNN(GenerativeModel):
         """
         x = self.check_images(x)
         height = self.image_shape[0]
-        if int(known_rows) != known_rows or not 0 <= known_rows <= height:
-            raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
-        seed = np.random.randint(0, 2**31 - 2) if seed is None else int(seed)
+        known_rows = check_known_rows(known_rows, height)
+        seed = check_int("seed", resolve_seed(seed), minimum=0)
         small_known = math.ceil(known_rows / self.factor)
         small = self.small_model.complete(self.subsample(x), small_known, seed, batch_size=batch_size, cached=cached)
         images = self.conditional_model.complete(

@@ -4,8 +4,9 @@ import keras
 from keras import ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
-from keras_gen.validation import check_int, check_kernel_size
+from keras_gen.validation import check_bool, check_int, check_kernel_size
 
 
 def apply_layer(layer, inputs):
@@ -22,13 +23,16 @@ class PixelCNNResidualBlock(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size=3, color_channels=1, **kwargs):
         super().__init__(**kwargs)
-        self.filters, self.kernel_size, self.color_channels = int(filters), kernel_size, color_channels
+        self.filters = check_int("filters", filters)
+        self.kernel_size = check_kernel_size(kernel_size)
+        self.color_channels = check_int("color_channels", color_channels)
         half = self.filters // 2
         self.reduce = MaskedConv2D(half, 1, "B", color_channels, activation="relu", name="reduce")
         self.spatial = MaskedConv2D(half, kernel_size, "B", color_channels, activation="relu", name="spatial")
         self.expand = MaskedConv2D(self.filters, 1, "B", color_channels, name="expand")
 
     def build(self, input_shape):
+        share_dtype_policy(self)
         self.reduce.build(input_shape)
         bottleneck = tuple(input_shape[:-1]) + (self.filters // 2,)
         self.spatial.build(bottleneck)
@@ -67,6 +71,19 @@ class PixelCNN(AutoregressiveModel):
     With a per-channel head and C > 1 the feature maps are split into C colour
     groups, so ``filters`` must be divisible by C (by 2C with residual blocks,
     whose bottleneck has ``filters // 2`` maps).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((8, 8, 8, 1)) < 0.3).astype("float32")
+        model = models.PixelCNN(image_shape=(8, 8, 1), filters=16, num_layers=2)
+        # model.compile(optimizer="adam"); model.fit(x, ...) trains on the exact NLL
+        model(x).shape                                       # Bernoulli logits (8, 8, 8, 1)
+        model.log_prob(x)                                    # exact log p(x) per image, nats
+        model.sample(2, seed=0)                              # (2, 8, 8, 1) in {0, 1}
+        model.complete(x[:2], known_rows=4, seed=0)          # keeps rows 0..3, samples the rest
     """
 
     def __init__(
@@ -81,7 +98,7 @@ class PixelCNN(AutoregressiveModel):
         **kwargs,
     ):
         super().__init__(image_shape, output=output, **kwargs)
-        self.filters, self.residual = int(filters), bool(residual)
+        self.filters, self.residual = check_int("filters", filters), check_bool("residual", residual)
         self.num_layers = check_int("num_layers", num_layers, minimum=0)
         self.kernel_size = check_kernel_size(kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
@@ -168,10 +185,15 @@ class PixelCNN(AutoregressiveModel):
         row_state = dict(row_state)
 
         def at_pixel(layer, inputs):
-            """``layer`` at (row, column); ``inputs`` is its input there (B, 1, 1, C), or the whole row for the image."""
+            """``layer`` at (row, column).
+
+            ``inputs`` is its input there (B, 1, 1, C), or the whole row for the image.
+            """
             batch, channels = ops.shape(inputs)[0], inputs.shape[-1]
             if layer not in self.buffered_layers():
-                pixel = inputs if inputs.shape[2] == 1 else ops.slice(inputs, [0, 0, column, 0], [batch, 1, 1, channels])
+                pixel = (
+                    inputs if inputs.shape[2] == 1 else ops.slice(inputs, [0, 0, column, 0], [batch, 1, 1, channels])
+                )
                 return layer(pixel)
             half = layer.kernel_size[1] // 2
             if inputs.shape[2] == 1:
@@ -189,7 +211,9 @@ class PixelCNN(AutoregressiveModel):
         for layer in self.buffered_layers():
             kh, kw = layer.kernel_size
             # the image's last sub-pixel is drawn after the network's last step on the row
-            current = pad_maps(self.scale_image(image_row), 0, kw // 2) if layer is self.input_conv else row_state[layer.path]
+            current = (
+                pad_maps(self.scale_image(image_row), 0, kw // 2) if layer is self.input_conv else row_state[layer.path]
+            )
             cache[layer.path] = write_row(cache[layer.path], row + kh // 2, current)
         return cache
 

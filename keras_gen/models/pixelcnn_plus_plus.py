@@ -21,37 +21,12 @@ import itertools
 import keras
 from keras import layers, ops
 
-from keras_gen import ops as kg_ops
-from keras_gen.heads import OutputHead, get_head, register_head
+from keras_gen.heads import get_head
 from keras_gen.layers.gated_resnet import GatedResNetBlock
-from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose, down_shift, right_shift
+from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose
 from keras_gen.models.autoregressive import AutoregressiveModel
+from keras_gen.ops.shift import down_shift, right_shift
 from keras_gen.validation import check_int
-
-
-@register_head
-class LogisticMixtureHead(OutputHead):
-    """8-bit pixels from a discretised logistic mixture: ``model(x)`` is (B, H, W, P),
-    P = 10 K for RGB (layout: ``keras_gen.ops.logistic_mixture``); a whole pixel per step."""
-
-    name = "logistic_mixture"
-    data_type = "8bit"
-    per_channel = False
-
-    def __init__(self, num_components=10):
-        self.num_components = check_int("num_components", num_components)
-
-    def num_outputs(self, channels):
-        return kg_ops.logistic_mixture_num_params(channels, self.num_components)
-
-    def noise_channels(self, channels):
-        return channels + 1  # one number for the component, one per channel
-
-    def log_prob(self, params, x):
-        return kg_ops.discretized_logistic_mixture_log_prob(x, params)
-
-    def sample(self, params, noise):
-        return kg_ops.sample_discretized_logistic_mixture(params, noise)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -69,6 +44,18 @@ class PixelCNNPlusPlus(AutoregressiveModel):
 
     The stride-2 layers treat even and odd rows differently, so the sampler runs the
     network on the whole image at every step (``rows_above`` stays ``None``).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = np.random.default_rng(0).integers(0, 256, (2, 4, 4, 3))   # 8-bit colour images
+        model = models.PixelCNNPlusPlus(image_shape=(4, 4, 3), filters=8, blocks_per_stage=1, num_downsamplings=1,
+                                        num_components=2)
+        model(x).shape                                       # mixture parameters (2, 4, 4, 20)
+        model.log_prob(x)                                    # exact log p(x), nats; bits/dim = -log_prob / (4*4*3*ln 2)
+        model.sample(1, seed=0)                              # (1, 4, 4, 3) uint8
     """
 
     def __init__(
@@ -141,17 +128,17 @@ class PixelCNNPlusPlus(AutoregressiveModel):
             if level > 0:
                 down_skips.append(self.downsample_down[level - 1](down_skips[-1]))
                 down_right_skips.append(self.downsample_down_right[level - 1](down_right_skips[-1]))
-            for block_down, block_down_right in zip(self.first_down[level], self.first_down_right[level]):
+            for block_down, block_down_right in zip(self.first_down[level], self.first_down_right[level], strict=True):
                 down_skips.append(block_down(down_skips[-1], training=training))
-                down_right_skips.append(
-                    block_down_right([down_right_skips[-1], down_skips[-1]], training=training)
-                )
+                down_right_skips.append(block_down_right([down_right_skips[-1], down_skips[-1]], training=training))
         down, down_right = down_skips.pop(), down_right_skips.pop()
         for level in reversed(range(self.num_downsamplings + 1)):
             if level < self.num_downsamplings:
                 down = self.upsample_down[level](down)
                 down_right = self.upsample_down_right[level](down_right)
-            for block_down, block_down_right in zip(self.second_down[level], self.second_down_right[level]):
+            for block_down, block_down_right in zip(
+                self.second_down[level], self.second_down_right[level], strict=True
+            ):
                 down = block_down([down, down_skips.pop()], training=training)
                 skip = ops.concatenate([down, down_right_skips.pop()], axis=-1)
                 down_right = block_down_right([down_right, skip], training=training)

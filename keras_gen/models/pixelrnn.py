@@ -14,9 +14,10 @@ import keras
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
+from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
-from keras_gen.validation import check_choice, check_image_shape, check_int, check_kernel_size
+from keras_gen.validation import check_bool, check_choice, check_image_shape, check_int, check_kernel_size
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -43,6 +44,16 @@ class PixelRNN(AutoregressiveModel):
 
     With a per-channel head and C > 1 the units are split into C colour groups, so
     ``units`` must be divisible by C.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 6, 6, 1)) < 0.3).astype("float32")
+        model = models.PixelRNN(image_shape=(6, 6, 1), layer_type="diagonal_bilstm", num_layers=2, units=8)
+        model.log_prob(x)                                    # exact log p(x) per image, nats
+        model.sample(2, seed=0)                              # (2, 6, 6, 1) in {0, 1}
     """
 
     def __init__(
@@ -61,10 +72,10 @@ class PixelRNN(AutoregressiveModel):
     ):
         super().__init__(image_shape, output=output, **kwargs)
         self.layer_type = check_choice("layer_type", layer_type, LAYER_TYPES)
-        self.num_layers, self.units = check_int("num_layers", num_layers), int(units)
-        self.kernel_size = int(kernel_size)
+        self.num_layers, self.units = check_int("num_layers", num_layers), check_int("units", units)
+        self.kernel_size = check_int("kernel_size", kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
-        self.residual, self.skip = bool(residual), bool(skip)
+        self.residual, self.skip = check_bool("residual", residual), check_bool("skip", skip)
         channels = self.image_shape[2]
         groups = channels if self.head.per_channel else 1
         if self.units < groups or self.units % groups:
@@ -80,7 +91,12 @@ class PixelRNN(AutoregressiveModel):
         self.input_conv = MaskedConv2D(2 * self.units, self.input_kernel_size, "A", groups, name="input_conv")
         self.blocks = [
             ResidualLSTMBlock(
-                self.layer_type, self.units, self.kernel_size, groups, condition_channels, self.residual,
+                self.layer_type,
+                self.units,
+                self.kernel_size,
+                groups,
+                condition_channels,
+                self.residual,
                 name=f"block_{k}",
             )
             for k in range(self.num_layers)
@@ -115,6 +131,7 @@ class PixelRNN(AutoregressiveModel):
 
     def create_weights(self):
         """Create every weight with one symbolic call: traced, never run (recurrent loops compile slowly)."""
+        share_dtype_policy(self)
         dtype = "float32" if self.data_type == "binary" else "int32"
         shapes = {"image": self.image_shape, "small_image": self.small_image_shape}
         inputs = {name: keras.KerasTensor((1,) + shape, dtype) for name, shape in shapes.items() if shape}
@@ -193,14 +210,13 @@ class PixelRNN(AutoregressiveModel):
     def start_row(self, cache, row):
         """Every block's state-to-state term on ``row`` from the hidden states of the row above."""
         from_above = [
-            block.lstm.from_row_above(ops.take(hidden, row, axis=1)) for block, hidden in zip(self.blocks, cache["hidden"])
+            block.lstm.from_row_above(ops.take(hidden, row, axis=1))
+            for block, hidden in zip(self.blocks, cache["hidden"], strict=True)
         ]
         batch, width = ops.shape(from_above[0])[0], self.image_shape[1]
         row_state = {
             "from_above": from_above,
-            "inputs": [
-                ops.zeros((batch, width + block.kernel_size - 1, 2 * self.units)) for block in self.blocks
-            ],
+            "inputs": [ops.zeros((batch, width + block.kernel_size - 1, 2 * self.units)) for block in self.blocks],
             "hidden": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
             "cells": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
         }
@@ -238,7 +254,9 @@ class PixelRNN(AutoregressiveModel):
         cache = dict(cache)
         cache["image"] = write_row(cache["image"], row + kh // 2, pad_maps(self.scale_image(image_row), 0, kw // 2))
         for name in ("hidden", "cells"):
-            cache[name] = [write_row(maps, row + 1, new) for maps, new in zip(cache[name], row_state[name])]
+            cache[name] = [
+                write_row(maps, row + 1, new) for maps, new in zip(cache[name], row_state[name], strict=True)
+            ]
         return cache
 
     def get_config(self):

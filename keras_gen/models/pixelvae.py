@@ -9,7 +9,7 @@ from keras_gen.layers import GaussianSample
 from keras_gen.models.base import LatentVariableModel
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 from keras_gen.models.vae import VAE, _conv_decoder, _conv_encoder
-from keras_gen.validation import check_int
+from keras_gen.validation import check_int, resolve_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -26,7 +26,7 @@ class MapConditionedPixelCNN(GatedPixelCNN):
 
     def __init__(self, image_shape=(28, 28, 1), map_channels=16, **kwargs):
         # blank_conditions needs it while GatedPixelCNN.__init__ creates the weights
-        self.map_channels = int(map_channels)
+        self.map_channels = check_int("map_channels", map_channels)
         super().__init__(image_shape, **kwargs)
 
     @property
@@ -37,7 +37,7 @@ class MapConditionedPixelCNN(GatedPixelCNN):
         return {"map": np.zeros((1,) + self.image_shape[:2] + (self.map_channels,), "float32")}
 
     def condition_input(self, conditions):
-        return ops.cast(conditions["map"], "float32")
+        return ops.cast(conditions["map"], self.compute_dtype)
 
     def _check_conditions(self, conditions, n):
         arrays = super()._check_conditions(conditions, n)
@@ -75,6 +75,17 @@ class PixelVAE(LatentVariableModel):
     ``model(x)`` is the decoder's Bernoulli logits (B, H, W, C) given one z ~ q(z|x)
     and the pixels of x before each one; ``log_prob`` is the ELBO or, with
     ``num_samples=k``, the importance-weighted bound.
+
+    Example::
+
+        import numpy as np
+        from keras_gen import models
+
+        x = (np.random.default_rng(0).random((4, 8, 8, 1)) < 0.3).astype("float32")
+        model = models.PixelVAE(image_shape=(8, 8, 1), latent_dim=2, hidden_units=(16,), map_channels=4, filters=8)
+        model.log_prob(x, seed=0)                            # the ELBO per image (exact likelihood given z)
+        model.log_prob(x, num_samples=4, seed=0)             # the importance-weighted bound
+        model.sample(2, seed=0)                              # (2, 8, 8, 1) in {0, 1}
     """
 
     encoder_params = VAE.encoder_params
@@ -102,7 +113,8 @@ class PixelVAE(LatentVariableModel):
                 f"the map from z is upsampled twice by 2, so height and width must be divisible by 4; "
                 f"got image_shape={self.image_shape}."
             )
-        self.hidden_units, self.map_channels = tuple(int(u) for u in hidden_units), int(map_channels)
+        self.hidden_units = tuple(check_int("hidden_units", u) for u in hidden_units)
+        self.map_channels = check_int("map_channels", map_channels)
         self.activation, self.seed = activation, seed
         self.encoder = _conv_encoder(self.hidden_units, self.latent_dim, activation)
         self.latent_map = _conv_decoder(self.hidden_units, (height, width, self.map_channels), activation)
@@ -113,6 +125,7 @@ class PixelVAE(LatentVariableModel):
             num_layers=num_layers,
             kernel_size=kernel_size,
             input_kernel_size=input_kernel_size,
+            dtype=self.dtype_policy,
             name="pixelcnn",
         )
         self.sampler = GaussianSample(seed=seed, name="reparameterise")
@@ -125,7 +138,7 @@ class PixelVAE(LatentVariableModel):
     def reconstruct(self, x, training=False, seed_generator=None):
         mean, log_var = self.encoder_params(x)
         z = self.sampler([mean, log_var], seed_generator=seed_generator)
-        return self.decoder_logits(x, z), kg_ops.gaussian_kl(mean, log_var)
+        return self.decoder_logits(x, z), kg_ops.gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
 
     def log_importance_weights(self, x, num_samples, seed_generator):
         """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x) (Burda et al., 2016, eq. 8)."""
@@ -134,8 +147,7 @@ class PixelVAE(LatentVariableModel):
         x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
         logits = self.decoder_logits(x_repeated, ops.reshape(z, (-1, self.latent_dim)))
         log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
-        log_prior = kg_ops.standard_normal_log_prob(z)
-        log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
+        log_prior, log_posterior = self.latent_log_probs(z, mean, log_var)
         return log_likelihood + log_prior - log_posterior
 
     def log_prob(self, x, num_samples=None, *, batch_size=None, seed=None):
@@ -161,10 +173,9 @@ class PixelVAE(LatentVariableModel):
         so the same ``seed`` with other codes z draws the pixels with the same uniform noise.
         """
         n = check_int("n", n)
-        if seed is None:
-            seed = np.random.randint(0, 2**31 - 1)
+        seed = resolve_seed(seed)
         if z is None:
-            z = np.random.default_rng((seed, 1)).standard_normal((int(n), self.latent_dim)).astype("float32")
+            z = np.random.default_rng((seed, 1)).standard_normal((n, self.latent_dim)).astype("float32")
         return self.decoder.sample(n, seed=seed, map=self.latent_maps(z), batch_size=batch_size, cached=cached)
 
     def get_config(self):

@@ -73,6 +73,18 @@ class VAE(LatentVariableModel):
 
     ``model(x)`` returns the decoder's Bernoulli logits of shape (B, H, W, C) for
     one sample z ~ q(z|x); ``log_prob`` is the ELBO or the importance-weighted bound.
+
+    Example::
+
+        from keras_gen import datasets, models
+
+        x = datasets.load_mnist("fixed").x_test[:64]       # binary digits (64, 28, 28, 1)
+        vae = models.VAE(latent_dim=2, hidden_units=(64,), seed=0)
+        vae.compile(optimizer="adam")
+        vae.fit(x, batch_size=32, epochs=1, verbose=0)       # trains on the negative ELBO
+        vae.log_prob(x[:4])                                  # the ELBO per image, nats, shape (4,)
+        vae.log_prob(x[:4], num_samples=8)                   # the importance-weighted bound
+        vae.sample(4, seed=1)                                # (4, 28, 28, 1) in {0, 1}
     """
 
     def __init__(
@@ -88,7 +100,7 @@ class VAE(LatentVariableModel):
         super().__init__(image_shape, data_type="binary", **kwargs)
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.architecture = check_choice("architecture", architecture, ARCHITECTURES)
-        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.hidden_units = tuple(check_int("hidden_units", u) for u in hidden_units)
         self.activation = activation
         self.seed = seed
         if architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
@@ -107,13 +119,13 @@ class VAE(LatentVariableModel):
 
     def encoder_params(self, x):
         """Mean and log-variance of q(z|x), each of shape (B, latent_dim)."""
-        stats = self.encoder(ops.cast(x, "float32"))
+        stats = self.encoder(ops.cast(x, self.compute_dtype))
         return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
 
     def reconstruct(self, x, training=False, seed_generator=None):
         mean, log_var = self.encoder_params(x)
         z = self.sampler([mean, log_var], seed_generator=seed_generator)
-        return self.decoder(z), kg_ops.gaussian_kl(mean, log_var)
+        return self.decoder(z), kg_ops.gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
 
     def log_importance_weights(self, x, num_samples, seed_generator):
         """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x)."""
@@ -122,16 +134,17 @@ class VAE(LatentVariableModel):
         logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
         x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
         log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
-        log_prior = kg_ops.standard_normal_log_prob(z)
-        log_posterior = kg_ops.diagonal_gaussian_log_prob(z, ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1))
+        log_prior, log_posterior = self.latent_log_probs(z, mean, log_var)
         return log_likelihood + log_prior - log_posterior
 
     def encode(self, x, *, batch_size=256):
         """Mean and log-variance of q(z|x) for a batch of images, as NumPy arrays."""
         x = self.check_images(x)
         stats = self.run_compiled(
-            "encode", lambda inputs, _: ops.concatenate(self.encoder_params(inputs["x"]), axis=-1),
-            {"x": x}, batch_size=batch_size,
+            "encode",
+            lambda inputs, _: ops.concatenate(self.encoder_params(inputs["x"]), axis=-1),
+            {"x": x},
+            batch_size=batch_size,
         )
         return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
 
@@ -150,7 +163,7 @@ class VAE(LatentVariableModel):
         ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
         """
         rng = np.random.default_rng(seed)
-        means = self.decode(rng.standard_normal((int(n), self.latent_dim)).astype("float32"))
+        means = self.decode(rng.standard_normal((check_int("n", n), self.latent_dim)).astype("float32"))
         if return_means:
             return means
         return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")

@@ -14,6 +14,7 @@ from keras_gen.ops.logistic_mixture import (
     logistic_mixture_num_params,
     sample_discretized_logistic_mixture,
 )
+from keras_gen.ops.shift import down_shift, right_shift
 from keras_gen.ops.skew import skew, unskew
 
 __all__ = [
@@ -25,7 +26,9 @@ __all__ = [
     "gaussian_kl",
     "log_mean_exp",
     "discretized_logistic_mixture_log_prob",
+    "down_shift",
     "logistic_mixture_num_params",
+    "right_shift",
     "sample_discretized_logistic_mixture",
     "standard_normal_log_prob",
     "skew",

@@ -24,9 +24,7 @@ def gaussian_kl(mean, log_var):
 
 def diagonal_gaussian_log_prob(z, mean, log_var):
     """log N(z; mean, diag(exp(log_var))), summed over the last axis."""
-    return -0.5 * ops.sum(
-        LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
-    )
+    return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 
 
 def standard_normal_log_prob(z):

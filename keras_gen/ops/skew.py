@@ -9,6 +9,8 @@ diagonal of the image; ``unskew`` undoes the offsets.
 
 from keras import ops
 
+from keras_gen.validation import check_int
+
 
 def _spatial_shape(x, name):
     if len(x.shape) != 4 or x.shape[1] is None or x.shape[2] is None:
@@ -40,7 +42,7 @@ def unskew(x, width=None):
     """
     x = ops.convert_to_tensor(x)
     height, skewed_width, channels = _spatial_shape(x, "unskew")
-    width = height if width is None else int(width)
+    width = height if width is None else check_int("width", width)
     if skewed_width != width + height - 1:
         raise ValueError(
             f"unskew expects a skewed map of width W + H - 1 = {width + height - 1} for H = {height} and "

@@ -96,7 +96,7 @@ class _Ids(html.parser.HTMLParser):
                 self.ids.add(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def anchors(path):
     parser = _Ids()
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -120,10 +120,19 @@ def serve(root):
 def start_browser(profile_dir, width=1280, height=900):
     options = Options()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile_dir}",
-                 f"--window-size={width},{height}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile_dir}",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -162,7 +171,7 @@ def check_page(driver, base, root, page, counts, screenshots, seen):
     shown = driver.current_url.split("#")[0].split("?")[0]
     if not shown.startswith(base):
         return [f"left the book for {shown}"]
-    page = urllib.parse.unquote(shown[len(base):]) or "index.html"
+    page = urllib.parse.unquote(shown[len(base) :]) or "index.html"
     if page in seen:  # a redirect (index.html) to a page checked on its own
         driver.get_log("browser")
         return []
@@ -178,7 +187,7 @@ def check_page(driver, base, root, page, counts, screenshots, seen):
         problems.append(f"{len(facts['untypeset'])} formulas not typeset, the first: {facts['untypeset'][0]!r}")
     raw = list(RAW_TEX.finditer(prose))
     if raw:
-        around = prose[max(0, raw[0].start() - 40):raw[0].end() + 40].replace("\n", " ")
+        around = prose[max(0, raw[0].start() - 40) : raw[0].end() + 40].replace("\n", " ")
         problems.append(f"{len(raw)} raw TeX delimiters in the text, the first: ...{around}...")
     counts["formulas"] += facts["containers"]
 
@@ -190,10 +199,10 @@ def check_page(driver, base, root, page, counts, screenshots, seen):
         src = image["src"]
         if src.startswith(base) and urllib.parse.urlparse(src).path.lower().endswith(".gif"):
             counts["gifs"] += 1
-            path = os.path.join(root, urllib.parse.unquote(src[len(base):].split("?")[0].split("#")[0]))
+            path = os.path.join(root, urllib.parse.unquote(src[len(base) :].split("?")[0].split("#")[0]))
             n = frames(path) if os.path.isfile(path) else 0
             if n < 2:
-                problems.append(f"GIF does not animate ({n} frame): {src[len(base):]}")
+                problems.append(f"GIF does not animate ({n} frame): {src[len(base) :]}")
         elif src.startswith("data:image/gif"):
             problems.append("inline GIF cannot be checked for frames: write GIFs to files")
 
@@ -217,7 +226,9 @@ def check_page(driver, base, root, page, counts, screenshots, seen):
             target = os.path.join(target, "index.html")
         if not os.path.isfile(target):
             problems.append(f"broken link {href!r}: no file {target_rel}")
-        elif parts.fragment and target.endswith(".html") and urllib.parse.unquote(parts.fragment) not in anchors(target):
+        elif (
+            parts.fragment and target.endswith(".html") and urllib.parse.unquote(parts.fragment) not in anchors(target)
+        ):
             problems.append(f"broken link {href!r}: no anchor #{parts.fragment} in {target_rel}")
     for resource in facts["resources"]:
         counts["resources"] += 1
@@ -275,8 +286,10 @@ def main(argv=None):
         print(f"FAIL {page}")
         for problem in problems:
             print(f"  - {problem}")
-    print("checked {pages} pages ({chapters} chapters): {formulas} formulas typeset, {images} images "
-          "loaded, {gifs} GIFs animated, {links} internal links, {resources} local resources".format(**counts))
+    print(
+        "checked {pages} pages ({chapters} chapters): {formulas} formulas typeset, {images} images "
+        "loaded, {gifs} GIFs animated, {links} internal links, {resources} local resources".format(**counts)
+    )
     print(f"screenshots of the chapters in {screenshots}; {time.time() - started:.1f} s")
     if failures:
         print(f"{sum(map(len, failures.values()))} problems on {len(failures)} pages")
