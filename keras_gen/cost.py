@@ -15,8 +15,9 @@ assumptions: the device sustains ``device_flops`` (default 4 TFLOP/s: about half
 the 8.1 TFLOP/s fp32 peak of a Colab T4, the rate large convolutions reach; an L4
 is similar), and every step of a sequential loop (a row of a Row LSTM, a column of a
 Diagonal LSTM, a DRAW step) costs at least ``step_seconds`` per batch (default
-0.1 ms: a few kernel launches), whatever its FLOPs. A backward pass costs twice the
-forward one. Small layers run below the quoted rate, so read the estimate as a
+0.1 ms: a few kernel launches), whatever its FLOPs; and every batch costs
+``batch_seconds`` more (default 2 ms: Keras's work around one step of ``fit``).
+A backward pass costs twice the forward one. Small layers run below the quoted rate, so read the estimate as a
 lower bound good to a factor of about two.
 """
 
@@ -28,7 +29,8 @@ import numpy as np
 
 DEVICE_FLOPS = 4e12
 STEP_SECONDS = 1e-4
-DEVICE = "one Colab-class GPU (T4 or L4, 4 TFLOP/s sustained fp32, 0.1 ms per sequential step)"
+BATCH_SECONDS = 2e-3
+DEVICE = "one Colab-class GPU (T4 or L4: 4 TFLOP/s sustained fp32, 0.1 ms a loop step, 2 ms a batch)"
 
 
 def _positions(value):
@@ -124,7 +126,7 @@ def count_flops(model, inputs=None):
 
 def estimate_seconds(
     model, *, train_images=0, eval_images=0, batch_size=64, inputs=None,
-    device_flops=DEVICE_FLOPS, step_seconds=STEP_SECONDS,
+    device_flops=DEVICE_FLOPS, step_seconds=STEP_SECONDS, batch_seconds=BATCH_SECONDS,
 ):
     """Seconds to train on ``train_images`` images (epochs × images) and evaluate ``eval_images``.
 
@@ -136,11 +138,12 @@ def estimate_seconds(
     counts = count_flops(model, inputs)
     batches_train = math.ceil(train_images / batch_size)
     batches_eval = math.ceil(eval_images / batch_size)
-    train = 3 * counts["flops"] * train_images / device_flops + 3 * counts["steps"] * batches_train * step_seconds
-    evaluation = counts["flops"] * eval_images / device_flops + counts["steps"] * batches_eval * step_seconds
+    per_batch = counts["steps"] * step_seconds
+    train = 3 * counts["flops"] * train_images / device_flops + batches_train * (3 * per_batch + batch_seconds)
+    evaluation = counts["flops"] * eval_images / device_flops + batches_eval * (per_batch + batch_seconds)
     return {
         "seconds": train + evaluation, "train_seconds": train, "eval_seconds": evaluation,
-        "flops": counts["flops"], "parameters": model.count_params(), "name": model.name,
+        "flops": counts["flops"], "parameters": model.count_params(), "name": type(model).__name__,
     }
 
 

@@ -21,6 +21,8 @@ import os
 
 import keras
 
+from keras_gen.cost import estimate_seconds  # noqa: F401  (the chapters' estimates)
+
 NAMES = ("smoke", "cpu", "gpu", "full")
 ENV_VAR = "KERAS_GEN_PROFILE"
 TRAIN_VAR = "KERAS_GEN_TRAIN"

@@ -74,7 +74,7 @@ def test_loops_count_once_per_step():
 def test_estimate_and_its_printout(monkeypatch, capsys):
     model = models.PixelCNN(image_shape=(8, 8, 1), filters=4, num_layers=1)
     flops = cost.count_flops(model)["flops"]
-    estimate = cost.estimate_seconds(model, train_images=1000, eval_images=100, batch_size=10, step_seconds=0.0)
+    estimate = cost.estimate_seconds(model, train_images=1000, eval_images=100, batch_size=10, step_seconds=0.0, batch_seconds=0.0)
     assert estimate["seconds"] == pytest.approx((3 * 1000 + 100) * flops / cost.DEVICE_FLOPS)
     assert profiles.Profile("smoke").print_estimate(lambda: [estimate]) is None
     assert profiles.Profile("gpu").print_estimate(lambda: [estimate]) == pytest.approx(estimate["seconds"])
