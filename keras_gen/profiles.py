@@ -78,9 +78,9 @@ class Profile:
         capped = tuple(1 if dry_run_steps() else e for e in epochs)
         return capped[0] if len(capped) == 1 else capped
 
-    def cap_images(self, *counts):
-        """Numbers of images to evaluate or sample as given, or at most ``DRY_RUN_IMAGES`` each in a dry run."""
-        capped = tuple(min(n, DRY_RUN_IMAGES) if dry_run_steps() else n for n in counts)
+    def cap_images(self, *counts, at_most=DRY_RUN_IMAGES):
+        """Numbers of images to evaluate or sample as given, or at most ``at_most`` each in a dry run."""
+        capped = tuple(min(n, at_most) if dry_run_steps() else n for n in counts)
         return capped[0] if len(capped) == 1 else capped
 
     def print_estimate(self, estimates):

@@ -24,6 +24,7 @@ def test_caps_apply_only_in_a_dry_run(monkeypatch):
     assert profile.dry_run_steps == 2
     assert profile.cap_epochs(60, 100) == (1, 1)
     assert profile.cap_images(10_000, 5) == (profiles.DRY_RUN_IMAGES, 5)
+    assert profile.cap_images(16, at_most=2) == 2
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "two"])
