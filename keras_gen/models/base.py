@@ -7,12 +7,14 @@ backend-agnostic Keras 3 way), the logged metrics, and compiled batched evaluati
 """
 
 import math
+import time
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_gen import ops as kg_ops
+from keras_gen import profiles
 from keras_gen.compiled import forget_runners, run_compiled
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import DATA_TYPES, check_choice, check_image_shape, check_images, check_int
@@ -77,10 +79,20 @@ class GenerativeModel(keras.Model):
         self._check_data(x)
         validation = kwargs.get("validation_data")
         self._check_data(validation[0] if isinstance(validation, tuple) else validation)
-        return super().fit(x, y, **kwargs)
+        steps = profiles.dry_run_steps()
+        if steps is None:
+            return super().fit(x, y, **kwargs)
+        # a dry run (KERAS_GEN_STEPS=N): one epoch of at most N batches, then the model's size and peak memory
+        start = time.time()
+        history = super().fit(x, y, **profiles.dry_run_fit_arguments(kwargs, steps))
+        profiles.report_dry_run(self, time.time() - start)
+        return history
 
     def evaluate(self, x=None, y=None, **kwargs):
         self._check_data(x)
+        steps = profiles.dry_run_steps()
+        if steps is not None:
+            kwargs["steps"] = min(steps, kwargs.get("steps") or steps)
         return super().evaluate(x, y, **kwargs)
 
     # The compiled runners are caches, not state: they stay out of saved files (compiled.forget_runners).
