@@ -65,6 +65,32 @@ class Recipe:
     test_samples: int | None = None
 
 
+def draw_recipe(attention):
+    """Chapter 2's DRAW (T = 16, 5×5 read and write, 256 units, 100-d codes), with or without attention."""
+    return Recipe(
+        model="DRAW",
+        config={
+            "image_shape": (28, 28, 1),
+            "T": 16,
+            "read_n": 5,
+            "write_n": 5,
+            "z_dim": 100,
+            "enc_units": 256,
+            "dec_units": 256,
+            "attention": attention,
+            "seed": 0,
+        },
+        data="mnist_dynamic",
+        epochs=20,
+        batch_size=100,
+        learning_rate=1e-3,
+        final_learning_rate=1e-4,
+        clipnorm=10.0,
+        test_samples=100,
+        chapter="notebooks/02_draw.ipynb",
+    )
+
+
 RECIPES = {
     "vae": Recipe(
         model="VAE",
@@ -98,50 +124,9 @@ RECIPES = {
         final_learning_rate=5e-5,
         chapter="notebooks/03_pixelcnn.ipynb",
     ),
-    "draw": Recipe(
-        model="DRAW",
-        config={
-            "image_shape": (28, 28, 1),
-            "T": 16,
-            "read_n": 5,
-            "write_n": 5,
-            "z_dim": 100,
-            "enc_units": 256,
-            "dec_units": 256,
-            "attention": True,
-            "seed": 0,
-        },
-        data="mnist_dynamic",
-        epochs=20,
-        batch_size=100,
-        learning_rate=1e-3,
-        final_learning_rate=1e-4,
-        clipnorm=10.0,
-        test_samples=100,
-        chapter="notebooks/02_draw.ipynb",
-    ),
-    "draw_no_attention": Recipe(
-        model="DRAW",
-        config={
-            "image_shape": (28, 28, 1),
-            "T": 16,
-            "read_n": 5,
-            "write_n": 5,
-            "z_dim": 100,
-            "enc_units": 256,
-            "dec_units": 256,
-            "attention": False,
-            "seed": 0,
-        },
-        data="mnist_dynamic",
-        epochs=20,
-        batch_size=100,
-        learning_rate=1e-3,
-        final_learning_rate=1e-4,
-        clipnorm=10.0,
-        test_samples=100,
-        chapter="notebooks/02_draw.ipynb",
-    ),
+    # the two DRAW networks of chapter 2 differ only in attention: same steps, units, data and budget
+    "draw": draw_recipe(attention=True),
+    "draw_no_attention": draw_recipe(attention=False),
     "gated_pixelcnn": Recipe(
         model="GatedPixelCNN",
         config={"image_shape": (28, 28, 1), "filters": 32, "num_layers": 7, "output": "bernoulli"},
