@@ -91,6 +91,27 @@ def draw_recipe(attention):
     )
 
 
+def pixelrnn_recipe(layer_type):
+    """The paper's MNIST PixelRNN (7 layers, h = 16, residual and skip connections) of chapter 4 or 5."""
+    return Recipe(
+        model="PixelRNN",
+        config={
+            "image_shape": (28, 28, 1),
+            "layer_type": layer_type,
+            "num_layers": 7,
+            "units": 16,
+            "skip": True,
+            "output": "bernoulli",
+        },
+        data="mnist_dynamic",
+        epochs=20,
+        batch_size=64,
+        learning_rate=1e-3,
+        final_learning_rate=5e-5,
+        chapter="notebooks/04_row_lstm.ipynb" if layer_type == "row_lstm" else "notebooks/05_diagonal_bilstm.ipynb",
+    )
+
+
 RECIPES = {
     "vae": Recipe(
         model="VAE",
@@ -127,6 +148,29 @@ RECIPES = {
     # the two DRAW networks of chapter 2 differ only in attention: same steps, units, data and budget
     "draw": draw_recipe(attention=True),
     "draw_no_attention": draw_recipe(attention=False),
+    # the two PixelRNNs of chapters 4 and 5 differ only in their LSTM layer
+    "row_lstm": pixelrnn_recipe("row_lstm"),
+    "diagonal_bilstm": pixelrnn_recipe("diagonal_bilstm"),
+    # free bits keep the code in use: trained on the plain ELBO, this small decoder empties it (chapter 9)
+    "pixelvae": Recipe(
+        model="PixelVAE",
+        config={
+            "image_shape": (28, 28, 1),
+            "latent_dim": 32,
+            "hidden_units": (256,),
+            "filters": 32,
+            "num_layers": 2,
+            "free_nats": 8.0,
+            "seed": 0,
+        },
+        data="mnist_dynamic",
+        epochs=10,
+        batch_size=64,
+        learning_rate=1e-3,
+        final_learning_rate=5e-5,
+        test_samples=10,
+        chapter="notebooks/09_pixelvae.ipynb",
+    ),
     "gated_pixelcnn": Recipe(
         model="GatedPixelCNN",
         config={"image_shape": (28, 28, 1), "filters": 32, "num_layers": 7, "output": "bernoulli"},

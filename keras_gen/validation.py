@@ -33,6 +33,16 @@ def check_int(name, value, minimum=1, *, odd=False):
     return int(value)
 
 
+def check_float(name, value, minimum=None):
+    """``value`` as a finite float (of at least ``minimum`` if given), or raise: ``"1"`` or ``nan`` are not numbers."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}.")
+    if not np.isfinite(value) or (minimum is not None and value < minimum):
+        bound = "" if minimum is None else f" of at least {minimum:g}"
+        raise ValueError(f"{name} must be a finite number{bound}, got {value!r}.")
+    return float(value)
+
+
 def check_bool(name, value):
     """``value`` as a bool if it is one (Python or NumPy), or raise: ``"no"`` or ``0.5`` are not flags."""
     if not isinstance(value, (bool, np.bool_)):

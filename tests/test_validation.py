@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_gen import layers, models
-from keras_gen.validation import check_bool, check_int, check_int_pair, check_kernel_size, check_known_rows
+from keras_gen.validation import check_bool, check_float, check_int, check_int_pair, check_kernel_size, check_known_rows
 
 
 @pytest.mark.parametrize("value", [3, 3.0, np.int64(3)])
@@ -63,6 +63,16 @@ def test_check_bool_int_pair_and_known_rows():
     for bad in (-1, 5, 1.5, None):
         with pytest.raises(ValueError, match="known_rows must be an integer in 0..4"):
             check_known_rows(bad, 4)
+
+
+def test_check_float():
+    assert check_float("free_nats", np.float32(2.5), minimum=0.0) == 2.5
+    assert isinstance(check_float("free_nats", 3), float)
+    for bad in ("1", None, True, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="free_nats must be a"):
+            check_float("free_nats", bad)
+    with pytest.raises(ValueError, match="of at least 0"):
+        check_float("free_nats", -1.0, minimum=0.0)
 
 
 # every integer (and flag) argument goes through the shared checks: nothing is truncated silently

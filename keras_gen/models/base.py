@@ -17,7 +17,7 @@ from keras_gen import ops as kg_ops
 from keras_gen import profiles
 from keras_gen.compiled import forget_runners, run_compiled
 from keras_gen.layers.policy import share_dtype_policy
-from keras_gen.validation import DATA_TYPES, check_choice, check_image_shape, check_images, check_int
+from keras_gen.validation import DATA_TYPES, check_choice, check_float, check_image_shape, check_images, check_int
 
 
 class GenerativeModel(keras.Model):
@@ -63,6 +63,10 @@ class GenerativeModel(keras.Model):
             terms["bits_per_dim"] = terms["nll"] / (self.num_dims * math.log(2.0))
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])
+        return self.training_objective(terms)
+
+    def training_objective(self, terms):
+        """The scalar that ``fit`` minimises: the mean NLL of the batch."""
         return ops.mean(terms["nll"])
 
     def _check_data(self, data):
@@ -125,9 +129,19 @@ class LatentVariableModel(GenerativeModel):
     ``log p(x, z_k) - log q(z_k | x)`` of shape ``(batch, num_samples)``.
     Reconstructions are Bernoulli (binary data) unless ``reconstruction_log_prob``
     is overridden.
+
+    ``free_nats=λ > 0`` trains on ``mean(reconstruction) + max(mean(KL), λ)`` over each
+    batch: the free bits of Kingma et al. (2016, eq. 15) with the whole code as one
+    group. While the code carries fewer than λ nats per image its KL costs nothing, so
+    a strong decoder cannot win by emptying the code early in training. Only the
+    objective changes: the logged ``nll``, ``log_prob`` and every bound stay exact.
     """
 
     metric_names = ("nll", "reconstruction", "kl")
+
+    def __init__(self, image_shape, data_type="binary", free_nats=0.0, **kwargs):
+        super().__init__(image_shape, data_type=data_type, **kwargs)
+        self.free_nats = check_float("free_nats", free_nats, minimum=0.0)
 
     def call(self, x, training=False):
         params, kl = self.reconstruct(x, training=training)
@@ -151,6 +165,14 @@ class LatentVariableModel(GenerativeModel):
         reconstruction = -self.reconstruction_log_prob(x, y_pred)
         kl = ops.sum(ops.stack(self.losses, axis=0), axis=0)
         return {"nll": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+    def training_objective(self, terms):
+        if not self.free_nats:
+            return super().training_objective(terms)
+        return ops.mean(terms["reconstruction"]) + ops.maximum(ops.mean(terms["kl"]), self.free_nats)
+
+    def get_config(self):
+        return {**super().get_config(), "free_nats": self.free_nats}
 
     def _elbo_graph(self, inputs, seed_generator):
         x = inputs["x"]
