@@ -108,7 +108,7 @@ def test_sampling_is_seeded_and_binary(models):
     np.testing.assert_array_equal(first, again)
     trace = model.generation_trace(5, seed=2)
     assert trace["canvases"].shape == (5, T) + SHAPE and trace["write_window"].shape == (5, T, 5)
-    np.testing.assert_allclose(model.sample(5, seed=2, return_means=True), trace["canvases"][:, -1])
+    np.testing.assert_allclose(model.sample_means(5, seed=2), trace["canvases"][:, -1])
     assert "write_window" not in models[False].generation_trace(5, seed=0)
 
 

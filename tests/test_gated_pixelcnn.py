@@ -154,13 +154,13 @@ def test_compiled_sampler_equals_the_pixel_by_pixel_definition(model):
     """The sampler runs the network on a window of rows and columns around each pixel; the result must not change."""
     assert model.rows_above + 1 < SHAPE[0] and 2 * model.columns_around + 1 < SHAPE[1]
     labels = np.array([0, 1, 2, 1])
-    samples = model.sample(4, seed=5, labels=labels, batch_size=2)
+    samples = model.sample(4, seed=5, label=labels, batch_size=2)
     conditions = {"label": labels}
     np.testing.assert_array_equal(samples, reference_sample(model, model.sampling_noise(4, 5), conditions=conditions))
     completed = model.complete(samples, known_rows=3, seed=6, batch_size=2, label=labels)
     expected = reference_sample(model, model.sampling_noise(4, 6), samples, first_row=3, conditions=conditions)
     np.testing.assert_array_equal(completed, expected)
-    np.testing.assert_array_equal(model.sample(2, seed=9, labels=1), model.sample(2, seed=9, labels=[1, 1]))
+    np.testing.assert_array_equal(model.sample(2, seed=9, label=1), model.sample(2, seed=9, label=[1, 1]))
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,7 @@ def test_training_learns_a_class_dependent_pattern():
     model.compile(optimizer=keras.optimizers.Adam(0.05))
     nll = model.fit({"image": x, "label": labels}, epochs=25, batch_size=32, verbose=0).history["nll"]
     assert nll[-1] < 0.1 * nll[0]  # from about 56 log 2 nats to nearly certain
-    samples = model.sample(6, seed=0, labels=labels[:6])
+    samples = model.sample(6, seed=0, label=labels[:6])
     assert samples[labels[:6] != 1].mean() < 0.2 and samples[labels[:6] == 1].mean() > 0.8
 
 
@@ -215,11 +215,11 @@ def test_save_load_round_trip(model, tmp_path, rng):
 def test_clear_errors_for_bad_labels_and_shapes(model, rng):
     x = random_binary_images(rng, 2, SHAPE)
     with pytest.raises(ValueError, match=r"class indices in 0..2, found the range 1..3"):
-        model.sample(2, labels=[1, 3])
+        model.sample(2, label=[1, 3])
     with pytest.raises(ValueError, match="whole numbers"):
         model.log_prob(x, label=np.array([0.5, 1.0]))
     with pytest.raises(ValueError, match="one entry per image"):
-        model.sample(3, labels=[1, 2])
+        model.sample(3, label=[1, 2])
     with pytest.raises(ValueError, match=r"takes the conditions \['label'\], got \[\]"):
         model.sample(2)
     with pytest.raises(ValueError, match=r"\{'image': x, 'label': y\}"):
@@ -230,8 +230,8 @@ def test_clear_errors_for_bad_labels_and_shapes(model, rng):
         model.log_prob(x[:, :4], label=np.array([1, 2]))
     with pytest.raises(ValueError, match="binary"):
         model.log_prob(x * 3, label=np.array([1, 2]))
-    with pytest.raises(ValueError, match="unconditional"):
-        small_model(num_classes=None).sample(2, labels=[1, 2])
+    with pytest.raises(ValueError, match=r"takes the conditions \[\], got \['label'\]"):
+        small_model(num_classes=None).sample(2, label=[1, 2])
 
 
 @pytest.mark.parametrize(

@@ -83,12 +83,13 @@ def test_multiscale_log_prob_is_the_sum_of_the_two_stages(rng):
 
 def test_multiscale_sampling_and_completion(rng):
     model = small_multiscale(rng)
-    images, small = model.sample(5, seed=7, return_small=True)
+    small, images = model.sample_stages(5, seed=7)
     assert images.shape == (5, 4, 4, 1) and small.shape == (5, 2, 2, 1)
     assert set(np.unique(images)) <= {0.0, 1.0}
     np.testing.assert_array_equal(model.sample(5, seed=7), images)
     x = random_binary_images(rng, 5, (4, 4, 1))
-    completed, small = model.complete(x, 1, seed=2, return_small=True)
+    small, completed = model.complete_stages(x, 1, seed=2)
+    np.testing.assert_array_equal(model.complete(x, 1, seed=2), completed)
     np.testing.assert_array_equal(completed[:, :1], x[:, :1])
     np.testing.assert_array_equal(small[:, :1], x[:, :1, ::2])  # small row 0 comes from the known row 0
 

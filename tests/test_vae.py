@@ -89,7 +89,7 @@ def test_shapes_and_samples(rng):
     samples = model.sample(6, seed=0)
     assert samples.shape == (6, 28, 28, 1) and set(np.unique(samples)) <= {0.0, 1.0}
     np.testing.assert_array_equal(samples, model.sample(6, seed=0))
-    means = model.sample(2, seed=0, return_means=True)
+    means = model.sample_means(2, seed=0)
     assert np.all((means > 0) & (means < 1))
 
 

@@ -17,7 +17,15 @@ from keras_gen import ops as kg_ops
 from keras_gen import profiles
 from keras_gen.compiled import forget_runners, run_compiled
 from keras_gen.layers.policy import share_dtype_policy
-from keras_gen.validation import DATA_TYPES, check_choice, check_float, check_image_shape, check_images, check_int
+from keras_gen.validation import (
+    DATA_TYPES,
+    check_choice,
+    check_float,
+    check_image_shape,
+    check_images,
+    check_int,
+    resolve_seed,
+)
 
 
 class GenerativeModel(keras.Model):
@@ -165,6 +173,17 @@ class LatentVariableModel(GenerativeModel):
         reconstruction = -self.reconstruction_log_prob(x, y_pred)
         kl = ops.sum(ops.stack(self.losses, axis=0), axis=0)
         return {"nll": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+    def sample_means(self, n, seed=None):
+        """The Bernoulli means of ``n`` images drawn from the model, shape (n, H, W, C) (smoother to look at)."""
+        raise NotImplementedError(f"{type(self).__name__} draws its pixels one by one: it has no sample means.")
+
+    def sample(self, n, seed=None):
+        """``n`` binary images: ``sample_means(n, seed)``, then every pixel drawn from its Bernoulli mean."""
+        seed = resolve_seed(seed)
+        means = self.sample_means(check_int("n", n), seed)
+        rng = np.random.default_rng((seed, 1))
+        return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
 
     def training_objective(self, terms):
         if not self.free_nats:

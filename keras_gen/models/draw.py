@@ -249,17 +249,9 @@ class DRAW(LatentVariableModel):
         )
         return {**trace, "z": z}
 
-    def sample(self, n, seed=None, *, return_means=False):
-        """n images from the model: z_t ~ N(0, I) for t = 1..T, then x ~ Bernoulli(sigmoid(c_T)).
-
-        ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
-        """
-        seed = resolve_seed(seed)
-        means = self.generation_trace(n, seed=seed)["canvases"][:, -1]
-        if return_means:
-            return means
-        rng = np.random.default_rng((seed, 1))
-        return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
+    def sample_means(self, n, seed=None):
+        """The Bernoulli means sigmoid(c_T) of n images, with z_t ~ N(0, I) for t = 1..T."""
+        return self.generation_trace(n, seed=seed)["canvases"][:, -1]
 
     def get_config(self):
         return {

@@ -26,7 +26,7 @@ class GatedPixelCNN(AutoregressiveModel):
         num_classes: ``None`` for an unconditional model; otherwise the model is
             ``p(x | y)`` for a class label y in 0..num_classes-1, given to every gate
             as the one-hot vector h (eq. 4): call it on ``{"image": x, "label": y}``,
-            ``log_prob(x, label=y)``, ``sample(n, labels=y)``.
+            ``log_prob(x, label=y)``, ``sample(n, label=y)`` (one class per image, or one for all).
 
     The output at pixel (i, j) sees every earlier pixel in the r + 1 rows above and
     within r columns either side, and r + 1 pixels to the left, where
@@ -42,7 +42,7 @@ class GatedPixelCNN(AutoregressiveModel):
         model = models.GatedPixelCNN(image_shape=(8, 8, 1), filters=16, num_layers=2, num_classes=3)
         model({"image": x, "label": labels}).shape            # Bernoulli logits (4, 8, 8, 1)
         model.log_prob(x, label=labels)                      # exact log p(x | class) per image
-        model.sample(3, seed=0, labels=[0, 1, 2])            # one image of each class
+        model.sample(3, seed=0, label=[0, 1, 2])             # one image of each class
     """
 
     def __init__(
@@ -226,6 +226,8 @@ class GatedPixelCNN(AutoregressiveModel):
         return array.astype("int32")
 
     def _check_conditions(self, conditions, n):
+        if self.num_classes and np.ndim(conditions.get("label")) == 0 and conditions.get("label") is not None:
+            conditions = {**conditions, "label": np.full(n, conditions["label"])}  # one class for every image
         arrays = super()._check_conditions(conditions, n)
         if self.num_classes:
             arrays["label"] = self.check_labels(arrays["label"], n)
@@ -239,14 +241,6 @@ class GatedPixelCNN(AutoregressiveModel):
                     f"a class-conditional model trains on {{'image': x, 'label': y}}, got the keys {sorted(data)}."
                 )
             self.check_labels(data["label"], len(data["image"]))
-
-    def sample(self, n, seed=None, *, labels=None, batch_size=64, cached=True, **conditions):
-        """``n`` images; for a class-conditional model ``labels`` gives the class of each (or one class for all)."""
-        if labels is not None:
-            if not self.num_classes:
-                raise ValueError("labels are given, but this GatedPixelCNN is unconditional (num_classes=None).")
-            conditions["label"] = np.full(check_int("n", n), labels) if np.ndim(labels) == 0 else labels
-        return super().sample(n, seed, batch_size=batch_size, cached=cached, **conditions)
 
     def get_config(self):
         return {

@@ -126,21 +126,26 @@ class MultiScalePixelRNN(GenerativeModel):
 
         return self.run_compiled("log_prob", graph, {"image": x}, batch_size=batch_size)
 
-    def sample(self, n, seed=None, *, batch_size=64, cached=True, return_small=False):
-        """``n`` images: small images from the first stage, then full ones given them.
+    def sample(self, n, seed=None, *, batch_size=64, cached=True):
+        """``n`` images: small images from the first stage, then full ones given them."""
+        return self.sample_stages(n, seed, batch_size=batch_size, cached=cached)[1]
 
-        ``return_small=True`` returns ``(images, small_images)``.
-        """
+    def sample_stages(self, n, seed=None, *, batch_size=64, cached=True):
+        """``(small_images, images)`` of ``sample``: what each of the two stages drew."""
         seed = check_int("seed", resolve_seed(seed), minimum=0)
         small = self.small_model.sample(n, seed, batch_size=batch_size, cached=cached)
         images = self.conditional_model.sample(n, seed + 1, batch_size=batch_size, cached=cached, small_image=small)
-        return (images, small) if return_small else images
+        return small, images
 
-    def complete(self, x, known_rows, seed=None, *, batch_size=64, cached=True, return_small=False):
+    def complete(self, x, known_rows, seed=None, *, batch_size=64, cached=True):
         """Keep the first ``known_rows`` rows of ``x``; complete the small image, then the full one.
 
         The small image keeps the rows it takes from the known part, ``ceil(known_rows / factor)``.
         """
+        return self.complete_stages(x, known_rows, seed, batch_size=batch_size, cached=cached)[1]
+
+    def complete_stages(self, x, known_rows, seed=None, *, batch_size=64, cached=True):
+        """``(small_images, images)`` of ``complete``: what each of the two stages completed."""
         x = self.check_images(x)
         height = self.image_shape[0]
         known_rows = check_known_rows(known_rows, height)
@@ -150,7 +155,7 @@ class MultiScalePixelRNN(GenerativeModel):
         images = self.conditional_model.complete(
             x, known_rows, seed + 1, batch_size=batch_size, cached=cached, small_image=small
         )
-        return (images, small) if return_small else images
+        return small, images
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, **self.settings}

@@ -7,7 +7,7 @@ from keras import layers, ops
 from keras_gen import ops as kg_ops
 from keras_gen.layers import GaussianSample
 from keras_gen.models.base import LatentVariableModel
-from keras_gen.validation import check_choice, check_int
+from keras_gen.validation import check_choice, check_int, resolve_seed
 
 ARCHITECTURES = ("mlp", "conv")
 
@@ -157,16 +157,10 @@ class VAE(LatentVariableModel):
             "decode", lambda inputs, _: ops.sigmoid(self.decoder(inputs["z"])), {"z": z}, batch_size=batch_size
         )
 
-    def sample(self, n, seed=None, *, return_means=False):
-        """n images from the model: z ~ N(0, I), then x ~ Bernoulli(decoder(z)).
-
-        ``return_means=True`` returns the Bernoulli means instead (smoother to look at).
-        """
-        rng = np.random.default_rng(seed)
-        means = self.decode(rng.standard_normal((check_int("n", n), self.latent_dim)).astype("float32"))
-        if return_means:
-            return means
-        return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
+    def sample_means(self, n, seed=None):
+        """The decoder's Bernoulli means for n codes z ~ N(0, I)."""
+        z = np.random.default_rng(resolve_seed(seed)).standard_normal((check_int("n", n), self.latent_dim))
+        return self.decode(z.astype("float32"))
 
     def get_config(self):
         return {
