@@ -1,7 +1,7 @@
 """Generative models of keras_gen, one module per model."""
 
 from keras_gen.models.autoregressive import AutoregressiveModel
-from keras_gen.models.base import GenerativeModel, LatentVariableModel
+from keras_gen.models.base import GaussianLatentModel, GenerativeModel, LatentVariableModel
 from keras_gen.models.draw import DRAW
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 from keras_gen.models.multiscale_pixelrnn import MultiScalePixelRNN
@@ -17,6 +17,7 @@ __all__ = [
     "PixelCNN",
     "PixelCNNPlusPlus",
     "GenerativeModel",
+    "GaussianLatentModel",
     "LatentVariableModel",
     "VAE",
     "GatedPixelCNN",

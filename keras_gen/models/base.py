@@ -227,3 +227,54 @@ class LatentVariableModel(GenerativeModel):
 
         batch_size = batch_size or max(1, 32768 // num_samples)
         return self.run_compiled(("iw", num_samples), bound, {"x": x}, batch_size=batch_size, seed=seed)
+
+
+class GaussianLatentModel(LatentVariableModel):
+    """A latent-variable model with one Gaussian code: the VAE and PixelVAE.
+
+    q(z|x) = N(mean(x), diag(exp(log_var(x)))) from ``self.encoder`` (its output holds
+    the means, then the log-variances), the prior p(z) = N(0, I), and a decoder that
+    subclasses give as ``decoder_logits(x, z)``: the Bernoulli logits of x given codes
+    z (a factorised decoder reads z alone; an autoregressive one also the pixels of x
+    before each pixel). Subclasses create ``encoder``, ``sampler`` (a
+    :class:`~keras_gen.layers.GaussianSample`) and set ``latent_dim``.
+    """
+
+    def encoder_params(self, x):
+        """Mean and log-variance of q(z|x), each of shape (B, latent_dim)."""
+        stats = self.encoder(ops.cast(x, self.compute_dtype))
+        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+
+    def decoder_logits(self, x, z):
+        """Bernoulli logits of p(x|z) at every pixel, shape (B, H, W, C), for codes z of shape (B, latent_dim)."""
+        raise NotImplementedError
+
+    def reconstruct(self, x, training=False, seed_generator=None):
+        """The logits of p(x|z) for one reparameterised z ~ q(z|x), and the closed-form KL.
+
+        Together they give the SGVB estimator of Kingma & Welling (2014), eq. 10.
+        """
+        mean, log_var = self.encoder_params(x)
+        z = self.sampler([mean, log_var], seed_generator=seed_generator)
+        return self.decoder_logits(x, z), kg_ops.gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
+
+    def log_importance_weights(self, x, num_samples, seed_generator):
+        """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x) (Burda et al., 2016, eq. 8)."""
+        mean, log_var = self.encoder_params(x)
+        z = self.sampler([mean, log_var], num_samples=num_samples, seed_generator=seed_generator)
+        x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
+        logits = self.decoder_logits(x_repeated, ops.reshape(z, (-1, self.latent_dim)))
+        log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
+        log_prior, log_posterior = self.latent_log_probs(z, mean, log_var)
+        return log_likelihood + log_prior - log_posterior
+
+    def encode(self, x, *, batch_size=256):
+        """Mean and log-variance of q(z|x) for a batch of images, as NumPy arrays."""
+        x = self.check_images(x)
+        stats = self.run_compiled(
+            "encode",
+            lambda inputs, _: ops.concatenate(self.encoder_params(inputs["x"]), axis=-1),
+            {"x": x},
+            batch_size=batch_size,
+        )
+        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]

@@ -4,11 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen import ops as kg_ops
 from keras_gen.layers import GaussianSample
-from keras_gen.models.base import LatentVariableModel
+from keras_gen.models.base import GaussianLatentModel
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
-from keras_gen.models.vae import VAE, _conv_decoder, _conv_encoder
+from keras_gen.models.vae import _conv_decoder, _conv_encoder
 from keras_gen.validation import check_int, resolve_seed
 
 
@@ -54,7 +53,7 @@ class MapConditionedPixelCNN(GatedPixelCNN):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class PixelVAE(LatentVariableModel):
+class PixelVAE(GaussianLatentModel):
     """Gaussian encoder q(z|x), standard normal prior p(z), autoregressive decoder p(x|z).
 
     The decoder factorises over pixels, ``p(x|z) = prod_i p(x_i | x_<i, z)``: the VAE's
@@ -87,9 +86,6 @@ class PixelVAE(LatentVariableModel):
         model.log_prob(x, num_samples=4, seed=0)             # the importance-weighted bound
         model.sample(2, seed=0)                              # (2, 8, 8, 1) in {0, 1}
     """
-
-    encoder_params = VAE.encoder_params
-    encode = VAE.encode
 
     def __init__(
         self,
@@ -134,21 +130,6 @@ class PixelVAE(LatentVariableModel):
     def decoder_logits(self, x, z):
         """Bernoulli logits of p(x_i | x_<i, z) at every pixel: the map from z, then the PixelCNN."""
         return self.decoder({"image": x, "map": self.latent_map(z)})
-
-    def reconstruct(self, x, training=False, seed_generator=None):
-        mean, log_var = self.encoder_params(x)
-        z = self.sampler([mean, log_var], seed_generator=seed_generator)
-        return self.decoder_logits(x, z), kg_ops.gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
-
-    def log_importance_weights(self, x, num_samples, seed_generator):
-        """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x) (Burda et al., 2016, eq. 8)."""
-        mean, log_var = self.encoder_params(x)
-        z = self.sampler([mean, log_var], num_samples=num_samples, seed_generator=seed_generator)
-        x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
-        logits = self.decoder_logits(x_repeated, ops.reshape(z, (-1, self.latent_dim)))
-        log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
-        log_prior, log_posterior = self.latent_log_probs(z, mean, log_var)
-        return log_likelihood + log_prior - log_posterior
 
     def log_prob(self, x, num_samples=None, *, batch_size=None, seed=None):
         # every importance sample runs the PixelCNN on a whole image: smaller batches than the VAE's

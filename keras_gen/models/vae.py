@@ -4,9 +4,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen import ops as kg_ops
 from keras_gen.layers import GaussianSample
-from keras_gen.models.base import LatentVariableModel
+from keras_gen.models.base import GaussianLatentModel
 from keras_gen.validation import check_choice, check_int, resolve_seed
 
 ARCHITECTURES = ("mlp", "conv")
@@ -58,7 +57,7 @@ def _conv_decoder(hidden_units, image_shape, activation):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(LatentVariableModel):
+class VAE(GaussianLatentModel):
     """Gaussian encoder q(z|x), standard normal prior p(z), Bernoulli decoder p(x|z).
 
     Args:
@@ -117,36 +116,9 @@ class VAE(LatentVariableModel):
         self.sampler = GaussianSample(seed=seed, name="reparameterise")
         self.create_weights()
 
-    def encoder_params(self, x):
-        """Mean and log-variance of q(z|x), each of shape (B, latent_dim)."""
-        stats = self.encoder(ops.cast(x, self.compute_dtype))
-        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
-
-    def reconstruct(self, x, training=False, seed_generator=None):
-        mean, log_var = self.encoder_params(x)
-        z = self.sampler([mean, log_var], seed_generator=seed_generator)
-        return self.decoder(z), kg_ops.gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
-
-    def log_importance_weights(self, x, num_samples, seed_generator):
-        """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for k samples z_k ~ q(z|x)."""
-        mean, log_var = self.encoder_params(x)
-        z = self.sampler([mean, log_var], num_samples=num_samples, seed_generator=seed_generator)
-        logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
-        x_repeated = ops.repeat(ops.cast(x, "float32"), num_samples, axis=0)
-        log_likelihood = ops.reshape(self.reconstruction_log_prob(x_repeated, logits), (-1, num_samples))
-        log_prior, log_posterior = self.latent_log_probs(z, mean, log_var)
-        return log_likelihood + log_prior - log_posterior
-
-    def encode(self, x, *, batch_size=256):
-        """Mean and log-variance of q(z|x) for a batch of images, as NumPy arrays."""
-        x = self.check_images(x)
-        stats = self.run_compiled(
-            "encode",
-            lambda inputs, _: ops.concatenate(self.encoder_params(inputs["x"]), axis=-1),
-            {"x": x},
-            batch_size=batch_size,
-        )
-        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+    def decoder_logits(self, x, z):
+        """Bernoulli logits of p(x|z); the factorised decoder reads z alone."""
+        return self.decoder(z)
 
     def decode(self, z, *, batch_size=256):
         """Bernoulli means p(x = 1 | z) for latent codes z of shape (N, latent_dim)."""
