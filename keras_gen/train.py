@@ -32,6 +32,7 @@ from keras_gen.validation import check_int
 CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints")
 VALIDATION_IMAGES = 1_000  # the first test images, logged every epoch to watch over-fitting
 CHECK_IMAGES = 500  # the first test images of the quick recheck (``check_nll``)
+THREAD_LIMITS = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")  # the thread counts hardware() reports
 TRAINING_FIELDS = ("model", "config", "data", "batch_size", "learning_rate", "final_learning_rate", "clipnorm")
 
 
@@ -219,7 +220,10 @@ def sha256(path):
 
 
 def hardware():
-    """The processor and the threads this process may use, e.g. ``"CPU: AMD EPYC ... (1 of 2 cores)"``."""
+    """The processor, the cores this process may use and any thread limits set in the environment.
+
+    E.g. ``"CPU: AMD EPYC ... (1 of 2 cores, TF_NUM_INTRAOP_THREADS=1)"``.
+    """
     accelerators = [d for d in keras.distribution.list_devices() if not d.lower().startswith("cpu")]
     if accelerators:
         return f"{len(accelerators)} × {accelerators[0]}"
@@ -230,7 +234,9 @@ def hardware():
     except (OSError, StopIteration):
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"CPU: {name} ({usable} of {os.cpu_count()} cores)"
+    # the cores a process may use are not the threads it computes with: name the limits that were set
+    limits = [f"{key}={os.environ[key]}" for key in THREAD_LIMITS if key in os.environ]
+    return f"CPU: {name} ({usable} of {os.cpu_count()} cores{''.join(', ' + limit for limit in limits)})"
 
 
 def git_commit():
