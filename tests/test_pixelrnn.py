@@ -155,10 +155,48 @@ def test_row_lstm_cached_sampler_with_a_small_image_equals_the_reference(rng):
     np.testing.assert_array_equal(multiscale.complete(x, 1, seed=2), multiscale.complete(x, 1, seed=2, cached=False))
 
 
-def test_diagonal_bilstm_falls_back_to_the_reference_sampler(rng):
-    model = PixelRNN((3, 3, 1), layer_type="diagonal_bilstm", num_layers=1, units=4)
-    assert not model.has_cached_sampler
-    np.testing.assert_array_equal(model.sample(2, seed=3), model.sample(2, seed=3, cached=False))
+@pytest.mark.parametrize(
+    "image_shape, output, input_kernel_size, residual, skip",
+    [
+        ((4, 5, 1), "bernoulli", 7, True, False),
+        ((5, 4, 1), "bernoulli", 3, False, True),
+        ((4, 4, 1), "categorical", 1, True, True),
+        ((3, 4, 3), "bernoulli", 5, True, False),
+        ((4, 3, 3), "categorical", 3, False, True),
+    ],
+)
+def test_diagonal_bilstm_cached_sampler_equals_the_reference(
+    rng, image_shape, output, input_kernel_size, residual, skip
+):
+    """Left to right pixel by pixel, right to left once per finished row: the reference's images and parameters."""
+    model = PixelRNN(
+        image_shape,
+        layer_type="diagonal_bilstm",
+        num_layers=2,
+        units=6 if image_shape[2] == 3 else 4,
+        input_kernel_size=input_kernel_size,
+        output=output,
+        residual=residual,
+        skip=skip,
+    )
+    randomise(model, rng, scale=0.5)
+    randomise_biases(model, rng)
+    assert_cached_equals_reference(model, n=4, known_rows=(0, 2, image_shape[0]))
+    images = (
+        random_binary_images(rng, 2, image_shape) if output == "bernoulli" else rng.integers(0, 256, (2,) + image_shape)
+    )
+    assert_cached_params_equal_the_network(model, images)
+
+
+def test_diagonal_bilstm_cached_sampler_with_a_small_image_equals_the_reference(rng):
+    model = PixelRNN(
+        (4, 4, 1), layer_type="diagonal_bilstm", num_layers=2, units=4, small_image_shape=(2, 2, 1), skip=True
+    )
+    randomise(model, rng, scale=0.5)
+    randomise_biases(model, rng)
+    small = random_binary_images(rng, 3, (2, 2, 1))
+    assert_cached_equals_reference(model, known_rows=(0, 2, 4), small_image=small)
+    assert_cached_params_equal_the_network(model, random_binary_images(rng, 3, (4, 4, 1)), small_image=small)
 
 
 def test_save_and_load_round_trip(tmp_path, rng):

@@ -62,6 +62,10 @@ class DiagonalLSTM(SpatialLSTM):
 
     def sweep(self, input_to_state):
         """Run the recurrence along the columns of the skewed (B, H, W + H - 1, 4h) map."""
+        return self.states(input_to_state)[0]
+
+    def states(self, input_to_state):
+        """The hidden and cell states ``(h, c)`` at every pixel, each (B, H, W, h)."""
         width = input_to_state.shape[2]
         columns = ops.transpose(skew(input_to_state), (2, 0, 1, 3))  # (W + H - 1, B, H, 4h)
         kernel = self.state_to_state
@@ -74,8 +78,32 @@ class DiagonalLSTM(SpatialLSTM):
             return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
 
         zeros = ops.zeros_like(columns[0, :, :, : self.units])
+        _, (hidden, cells) = ops.scan(step, (zeros, zeros), columns)
+        return tuple(unskew(ops.transpose(states, (1, 2, 0, 3)), width=width) for states in (hidden, cells))
+
+    def update(self, input_to_state, h_above, h_left, c_left):
+        """The states ``(h, c)`` at pixels (i, j), (B, N, h) each, from their input-to-state terms (B, N, 4h),
+        the hidden states above, (i-1, j), and the hidden and cell states on the left, (i, j-1): one step of
+        ``states``, for the cached sampler."""
+        neighbours = ops.concatenate([h_above, h_left], axis=-1)  # the 2×1 convolution's two taps, as in sweep
+        pre = input_to_state + ops.matmul(neighbours, ops.reshape(self.state_to_state, (2 * self.units, -1)))
+        return lstm_update(pre, c_left, self.color_channels)
+
+    def row_states(self, input_to_state, h_above):
+        """The hidden states of one row, (B, W, h), from its input-to-state terms (B, W, 4h) and the hidden
+        states of the row above (B, W, h), left to right: what ``states`` computes on that row."""
+        zeros = ops.zeros_like(h_above[:, 0])
+        gates = input_to_state.shape[-1]
+
+        def step(state, column):
+            h_left, c_left = state
+            column = column[:, None]
+            h, c = self.update(column[..., :gates], column[..., gates:], h_left[:, None], c_left[:, None])
+            return (h[:, 0], c[:, 0]), (h[:, 0], c[:, 0])
+
+        columns = ops.transpose(ops.concatenate([input_to_state, h_above], axis=-1), (1, 0, 2))  # (W, B, 4h + h)
         _, (hidden, _) = ops.scan(step, (zeros, zeros), columns)
-        return unskew(ops.transpose(hidden, (1, 2, 0, 3)), width=width)
+        return ops.transpose(hidden, (1, 0, 2))
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

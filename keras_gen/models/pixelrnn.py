@@ -6,8 +6,7 @@ is conditioned on a smaller image, upsampled by a learned deconvolution and adde
 as a bias to the input-to-state map of every LSTM layer: the conditional network of
 the multi-scale PixelRNN (section 3.4, ``keras_gen.models.MultiScalePixelRNN``).
 
-The Row LSTM network has a cached sampler (see the comment above ``has_cached_sampler``);
-the Diagonal BiLSTM samples with the reference sampler.
+Both networks have a cached sampler (see the comment above ``has_cached_sampler``).
 """
 
 import keras
@@ -17,6 +16,7 @@ from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
+from keras_gen.ops.shift import down_shift
 from keras_gen.validation import check_bool, check_choice, check_image_shape, check_int, check_kernel_size
 
 
@@ -175,47 +175,73 @@ class PixelRNN(AutoregressiveModel):
 
     # ------------------------------------------------------------ the cached sampler
     #
-    # Row LSTM only (the Diagonal BiLSTM samples with the reference sampler). Row i's
-    # states depend on row i - 1's hidden states through the unmasked state-to-state
-    # convolution and on the layer's input on row i through the masked 1 × k
-    # input-to-state convolution (eq. 3), which at pixel j reads the inputs up to j alone.
-    # The cache holds the scaled image (padded for the k×k mask-A layer, as in PixelCNN),
-    # every block's hidden and cell states of the finished rows (with a zero row on top,
-    # the states before row 0) and the condition terms (once per image). The row state
-    # holds every block's state-to-state term K^ss ⊛ h_{i-1} for the whole row (computed
-    # once per row), its input on the current row (padded for its input-to-state
-    # convolution) and its new hidden and cell states, filled in pixel by pixel.
+    # Row LSTM: row i's states depend on row i - 1's hidden states through the unmasked
+    # state-to-state convolution and on the layer's input on row i through the masked
+    # 1 × k input-to-state convolution (eq. 3), which at pixel j reads the inputs up to j
+    # alone. The row state holds every block's state-to-state term K^ss ⊛ h_{i-1} for the
+    # whole row (computed once per row), its input on the current row (padded for its
+    # input-to-state convolution) and its new hidden and cell states, filled in pixel by
+    # pixel.
+    #
+    # Diagonal BiLSTM: the left-to-right state at (i, j) depends on the states at (i - 1, j)
+    # and (i, j - 1) and on the input at (i, j) alone (a 1×1 input-to-state convolution),
+    # so it is computed pixel by pixel; the right-to-left direction reaches row i only from
+    # row i - 1, so it runs once per finished row, right to left along it. The row state
+    # holds every block's input on the current row and its left-to-right hidden and cell
+    # states (with a zero column on the left, the states before column 0).
+    #
+    # Both: the cache holds the scaled image (padded for the k×k mask-A layer, as in
+    # PixelCNN), every block's hidden and cell states of the finished rows (with a zero row
+    # on top, the states before row 0; for the Diagonal BiLSTM those of the left-to-right
+    # direction and the right-to-left hidden states) and the condition terms (once per image).
 
-    @property
-    def has_cached_sampler(self):
-        return self.layer_type == "row_lstm"
+    has_cached_sampler = True
+
+    def _directions(self, block):
+        """The block's LSTMs that the condition reaches: the Row LSTM, or both Diagonal LSTMs."""
+        lstm = block.lstm
+        return [lstm] if self.layer_type == "row_lstm" else [lstm.left_to_right, lstm.right_to_left]
 
     def sampling_cache(self, canvas, conditions):
         condition, image = self.condition_map(conditions), self.scale_image(canvas)
         kh, kw = self.input_conv.kernel_size
-        cache = {"image": pad_maps(image, kh // 2, kw // 2), "hidden": [], "cells": []}
+        cache = {"image": pad_maps(image, kh // 2, kw // 2), "hidden": [], "cells": [], "backward": []}
         cache["condition_terms"] = [
-            block.lstm.condition_to_state(condition) for block in self.blocks if condition is not None
+            [lstm.condition_to_state(condition) for lstm in self._directions(block)]
+            for block in self.blocks
+            if condition is not None
         ]
 
         def run_block(index, block, h):
-            hidden, cells = block.lstm.states(block.lstm.gate_inputs(h, condition))
+            forward = self._directions(block)[0]
+            hidden, cells = forward.states(forward.gate_inputs(h, condition))
             cache["hidden"].append(pad_maps(hidden, 1, 0))
             cache["cells"].append(pad_maps(cells, 1, 0))
+            if self.layer_type == "diagonal_bilstm":
+                backward = block.lstm.right_to_left
+                flipped = None if condition is None else ops.flip(condition, axis=2)
+                behind = ops.flip(backward.sweep(backward.gate_inputs(ops.flip(h, axis=2), flipped)), axis=2)
+                cache["backward"].append(pad_maps(behind, 1, 0))
+                hidden = hidden + down_shift(behind)
             return block.from_hidden(h, hidden)
 
         self.run_blocks(self.input_conv(image), run_block)
         return cache
 
     def start_row(self, cache, row):
-        """Every block's state-to-state term on ``row`` from the hidden states of the row above."""
-        from_above = [
-            block.lstm.from_row_above(ops.take(hidden, row, axis=1))
-            for block, hidden in zip(self.blocks, cache["hidden"], strict=True)
-        ]
-        batch, width = ops.shape(from_above[0])[0], self.image_shape[1]
+        """Blank states for the row; for the Row LSTM also every block's state-to-state term from the row above."""
+        batch, width = ops.shape(cache["image"])[0], self.image_shape[1]
+        if self.layer_type == "diagonal_bilstm":
+            return cache, {
+                "inputs": [ops.zeros((batch, width, 2 * self.units)) for _ in self.blocks],
+                "hidden": [ops.zeros((batch, width + 1, self.units)) for _ in self.blocks],
+                "cells": [ops.zeros((batch, width + 1, self.units)) for _ in self.blocks],
+            }
         row_state = {
-            "from_above": from_above,
+            "from_above": [
+                block.lstm.from_row_above(ops.take(hidden, row, axis=1))
+                for block, hidden in zip(self.blocks, cache["hidden"], strict=True)
+            ],
             "inputs": [ops.zeros((batch, width + block.kernel_size - 1, 2 * self.units)) for block in self.blocks],
             "hidden": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
             "cells": [ops.zeros((batch, width, self.units)) for _ in self.blocks],
@@ -226,24 +252,34 @@ class PixelRNN(AutoregressiveModel):
         row_state = {name: list(states) for name, states in row_state.items()}
         batch, half = ops.shape(image_row)[0], self.input_conv.kernel_size[1] // 2
         image = pad_maps(self.scale_image(image_row), 0, half)
+        diagonal = self.layer_type == "diagonal_bilstm"
 
-        def pixel_of(tensor):
-            """A row (B, W, d) at ``column``, or maps (B, H, W, d) at (``row``, ``column``), as (B, 1, d)."""
+        def pixel_of(tensor, at=column):
+            """A row (B, W, d) at column ``at``, or maps (B, H, W, d) at (``row``, ``at``), as (B, 1, d)."""
             if len(tensor.shape) == 3:
-                return ops.slice(tensor, [0, column, 0], [batch, 1, tensor.shape[-1]])
-            return ops.slice(tensor, [0, row, column, 0], [batch, 1, 1, tensor.shape[-1]])[:, 0]
+                return ops.slice(tensor, [0, at, 0], [batch, 1, tensor.shape[-1]])
+            return ops.slice(tensor, [0, row, at, 0], [batch, 1, 1, tensor.shape[-1]])[:, 0]
 
         def run_block(index, block, h):
-            lstm = block.lstm
-            inputs = ops.slice_update(row_state["inputs"][index], [0, column + block.kernel_size // 2, 0], h[:, 0])
+            forward = self._directions(block)[0]
+            offset = 0 if diagonal else block.kernel_size // 2  # the Row LSTM's inputs are padded
+            inputs = ops.slice_update(row_state["inputs"][index], [0, column + offset, 0], h[:, 0])
             row_state["inputs"][index] = inputs
-            input_to_state = lstm.input_to_state.at_pixel(inputs, column)[:, 0]
+            input_to_state = forward.input_to_state.at_pixel(inputs, column)[:, 0]
             if cache["condition_terms"]:
-                input_to_state = input_to_state + pixel_of(cache["condition_terms"][index])
-            c_prev = pixel_of(cache["cells"][index])  # padded: its row i holds row i - 1
-            hidden, cells = lstm.update(input_to_state, pixel_of(row_state["from_above"][index]), c_prev)
+                input_to_state = input_to_state + pixel_of(cache["condition_terms"][index][0])
+            above = pixel_of(cache["hidden"][index])  # padded: its row i holds row i - 1
+            if diagonal:  # the left neighbour's states sit at ``column`` (a zero column comes first)
+                left = [pixel_of(row_state[name][index]) for name in ("hidden", "cells")]
+                hidden, cells = forward.update(input_to_state, above, *left)
+            else:
+                from_above = pixel_of(row_state["from_above"][index])
+                hidden, cells = forward.update(input_to_state, from_above, pixel_of(cache["cells"][index]))
             for name, state in (("hidden", hidden), ("cells", cells)):
-                row_state[name][index] = ops.slice_update(row_state[name][index], [0, column, 0], state)
+                at = [0, column + (1 if diagonal else 0), 0]
+                row_state[name][index] = ops.slice_update(row_state[name][index], at, state)
+            if diagonal:  # the right-to-left states of the row above
+                hidden = hidden + pixel_of(cache["backward"][index])
             return block.from_hidden(h, ops.expand_dims(hidden, 1))
 
         features = self.run_blocks(self.input_conv.at_pixel(image, column, cache["image"], row), run_block)
@@ -253,11 +289,26 @@ class PixelRNN(AutoregressiveModel):
         kh, kw = self.input_conv.kernel_size
         cache = dict(cache)
         cache["image"] = write_row(cache["image"], row + kh // 2, pad_maps(self.scale_image(image_row), 0, kw // 2))
+        first = 1 if self.layer_type == "diagonal_bilstm" else 0  # the diagonal's zero column
         for name in ("hidden", "cells"):
             cache[name] = [
-                write_row(maps, row + 1, new) for maps, new in zip(cache[name], row_state[name], strict=True)
+                write_row(maps, row + 1, new[:, first:]) for maps, new in zip(cache[name], row_state[name], strict=True)
+            ]
+        if self.layer_type == "diagonal_bilstm":
+            cache["backward"] = [
+                write_row(behind, row + 1, self._right_to_left_row(cache, index, row_state["inputs"][index], row))
+                for index, behind in enumerate(cache["backward"])
             ]
         return cache
+
+    def _right_to_left_row(self, cache, index, inputs, row):
+        """Block ``index``'s right-to-left hidden states on the finished ``row`` (B, W, h), from its inputs there."""
+        backward = self.blocks[index].lstm.right_to_left
+        input_to_state = backward.input_to_state(ops.flip(inputs, axis=1)[:, None])[:, 0]
+        if cache["condition_terms"]:
+            input_to_state = input_to_state + ops.flip(ops.take(cache["condition_terms"][index][1], row, axis=1), 1)
+        above = ops.flip(ops.take(cache["backward"][index], row, axis=1), axis=1)  # padded: row i holds row i - 1
+        return ops.flip(backward.row_states(input_to_state, above), axis=1)
 
     def get_config(self):
         return {
