@@ -31,12 +31,14 @@ import numpy as np
 from keras_gen.datasets import load_mnist
 from keras_gen.models import GatedPixelCNN, PixelCNN, PixelRNN
 
+# The sizes the chapters train in the cpu profile with KERAS_GEN_TRAIN=1 (without it they load the book's
+# checkpoints, which are larger; see keras_gen.pretrained).
 MODELS = {
-    # the model of the PixelCNN chapter's cpu profile
+    # the PixelCNN chapter's
     "pixelcnn": lambda: PixelCNN(image_shape=(28, 28, 1), filters=32, num_layers=4),
-    # the model of the Gated PixelCNN chapter's cpu profile
+    # the Gated PixelCNN chapter's
     "gated_pixelcnn": lambda: GatedPixelCNN(image_shape=(28, 28, 1), filters=16, num_layers=4),
-    # the models of the PixelRNN chapters' cpu profile (2 layers, h = 16)
+    # the PixelRNN chapters' (2 layers, h = 16)
     "row_lstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="row_lstm", num_layers=2, units=16),
     "diagonal_bilstm": lambda: PixelRNN(image_shape=(28, 28, 1), layer_type="diagonal_bilstm", num_layers=2, units=16),
 }
