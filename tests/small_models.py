@@ -39,6 +39,10 @@ SMALL_MODELS = {
         models.GatedPixelCNN,
         dict(image_shape=(5, 5, 1), filters=4, num_layers=1, num_classes=3),
     ),
+    "gated_pixelcnn_colour": (
+        models.GatedPixelCNN,
+        dict(image_shape=(3, 3, 3), filters=6, num_layers=1, output="categorical"),
+    ),
     "pixelcnn_plus_plus": (
         models.PixelCNNPlusPlus,
         dict(image_shape=(4, 4, 3), filters=4, blocks_per_stage=1, num_downsamplings=1, num_components=2, seed=1),

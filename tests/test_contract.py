@@ -56,6 +56,11 @@ LAYERS = {
         [normal(2, 5, 5, 4), normal(2, 5, 5, 4), normal(2, 3)],
         None,
     ),
+    "GatedPixelCNNBlock-colour": (
+        lambda: layers.GatedPixelCNNBlock(6, 3, "A", color_channels=3),
+        [normal(2, 5, 5, 3), normal(2, 5, 5, 3), normal(2, 3)],
+        None,
+    ),
     "DiagonalBiLSTM": (lambda: layers.DiagonalBiLSTM(4), normal(2, 4, 3, 2), None),
     "DiagonalLSTM": (lambda: layers.DiagonalLSTM(6, color_channels=3), normal(2, 3, 4, 3), None),
     "ResidualLSTMBlock": (lambda: layers.ResidualLSTMBlock("row_lstm", 4), normal(2, 4, 4, 8), None),

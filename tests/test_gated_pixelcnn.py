@@ -1,12 +1,12 @@
-"""Gated PixelCNN: the block against a NumPy transcription, causality without a blind spot, the model."""
+"""Gated PixelCNN: the block against a NumPy transcription, causality without a blind spot, the model, colour."""
 
 import keras
 import numpy as np
 import pytest
-from cached_sampling import assert_cached_equals_reference, randomise_biases
+from cached_sampling import assert_cached_equals_reference, assert_cached_params_equal_the_network, randomise_biases
 from causality import assert_causal, input_jacobian
 from conftest import random_binary_images
-from scipy.special import expit
+from scipy.special import expit, log_softmax
 from test_autoregressive import reference_sample  # registers the whole-pixel test head too
 
 from keras_gen.layers import GatedPixelCNNBlock
@@ -15,9 +15,28 @@ from keras_gen.models import GatedPixelCNN
 # ---------------------------------------------------------------- the block, equation by equation
 
 
+def colour_group(index, count, colours):
+    """The colour group of map ``index`` of ``count`` maps: R, G, B in equal consecutive blocks."""
+    return index * colours // count
+
+
+def current_pixel_mask(mask_type, in_channels, out_channels, colours, halves=1):
+    """Which input map may reach which output map at the current pixel (mask A: earlier groups; B: also its own)."""
+    per_half = out_channels // halves
+    mask = np.zeros((in_channels, out_channels))
+    for k in range(in_channels):
+        for m in range(out_channels):
+            g_in, g_out = colour_group(k, in_channels, colours), colour_group(m % per_half, per_half, colours)
+            mask[k, m] = g_in < g_out if mask_type == "A" else g_in <= g_out
+    return mask
+
+
 def reference_block(block, vertical, horizontal, condition=None):
-    """The block's two outputs computed pixel by pixel in NumPy from its weights (eq. 2, 4, 5)."""
-    n, half = block.kernel_size, block.kernel_size // 2
+    """The block's two outputs computed pixel by pixel in NumPy from its weights (eq. 2, 4, 5).
+
+    With colour groups, the horizontal stack's taps on the current pixel are masked (section 2.1).
+    """
+    n, half, colours = block.kernel_size, block.kernel_size // 2, block.color_channels
     wv, bv = (np.asarray(w) for w in block.vertical_conv.weights)
     wh, bh = (np.asarray(w) for w in block.horizontal_conv.weights)
     wvh, bvh = (np.asarray(w) for w in block.vertical_to_horizontal.weights)
@@ -27,8 +46,13 @@ def reference_block(block, vertical, horizontal, condition=None):
     def at(image, r, c):
         return image[:, r, c] if 0 <= r < height and 0 <= c < width else np.zeros_like(image[:, 0, 0])
 
-    # type A: the horizontal stack starts one pixel to the left, excluding the current pixel
-    shift = 1 if block.mask_type == "A" else 0
+    # grey type A: the horizontal stack starts one pixel to the left, excluding the current pixel;
+    # colour: it ends on the current pixel, whose tap is masked (mask A in the first block, B after)
+    shift = 1 if block.mask_type == "A" and colours == 1 else 0
+    if colours > 1:
+        wh, wo = wh.copy(), wo.copy()
+        wh[0, half] *= current_pixel_mask(block.mask_type, wh.shape[2], wh.shape[3], colours, halves=2)
+        wo[0, 0] *= current_pixel_mask("B", wo.shape[2], wo.shape[3], colours)
     vf = np.zeros((batch, height, width, 2 * block.filters))
     hf = np.zeros_like(vf)
     for i in range(height):
@@ -57,14 +81,14 @@ def reference_block(block, vertical, horizontal, condition=None):
 
 
 @pytest.mark.parametrize(
-    "mask_type, kernel_size, condition_shape",
-    [("A", 5, None), ("B", 3, (2, 4)), ("A", 3, (2, 6, 5, 3))],
+    "mask_type, kernel_size, condition_shape, colours",
+    [("A", 5, None, 1), ("B", 3, (2, 4), 1), ("A", 3, (2, 6, 5, 3), 1), ("A", 5, (2, 4), 3), ("B", 3, None, 2)],
 )
-def test_block_matches_numpy_transcription(rng, mask_type, kernel_size, condition_shape):
-    filters = 4
-    block = GatedPixelCNNBlock(filters, kernel_size, mask_type)
+def test_block_matches_numpy_transcription(rng, mask_type, kernel_size, condition_shape, colours):
+    filters = 4 if colours < 3 else 6
+    block = GatedPixelCNNBlock(filters, kernel_size, mask_type, color_channels=colours)
     vertical = rng.normal(size=(2, 6, 5, 3)).astype("float32")
-    horizontal = rng.normal(size=(2, 6, 5, 3 if mask_type == "A" else filters)).astype("float32")
+    horizontal = rng.normal(size=(2, 6, 5, 3 if mask_type == "A" and colours != 2 else filters)).astype("float32")
     condition = None if condition_shape is None else rng.normal(size=condition_shape).astype("float32")
     inputs = [vertical, horizontal] + ([] if condition is None else [condition])
     symbolic = [keras.Input(array.shape[1:]) for array in inputs]
@@ -86,6 +110,8 @@ def test_block_matches_numpy_transcription(rng, mask_type, kernel_size, conditio
         ({"filters": 4}, [(1, 5, 5, 4), (1, 5, 6, 4)], "height and width"),
         ({"filters": 4}, [(1, 5, 5, 4), (1, 5, 5, 4), (1, 4, 4, 2)], "condition"),
         ({"filters": 4}, [(1, 5, 5, 4)], r"\[vertical, horizontal\]"),
+        ({"filters": 4, "color_channels": 3}, None, r"filters \(4\) must be divisible by color_channels \(3\)"),
+        ({"filters": 6, "mask_type": "A", "color_channels": 3}, [(1, 5, 5, 4), (1, 5, 5, 4)], "colour groups"),
     ],
 )
 def test_block_rejects_bad_arguments(kwargs, shapes, message):
@@ -150,6 +176,89 @@ def test_causal_for_colour_drawn_a_whole_pixel_at_a_time(rng):
     assert_causal(colour, random_binary_images(rng, 2, (4, 4, 3)), {"label": np.array([0, 1])})
 
 
+# ---------------------------------------------------------------- colour: R → G → B groups in the stacks
+
+COLOUR = (4, 4, 3)
+
+
+def colour_model(**kwargs):
+    return small_model(**{"image_shape": COLOUR, "filters": 12, "output": "categorical", **kwargs})
+
+
+def colour_images(rng, n):
+    return rng.integers(0, 256, (n,) + COLOUR).astype("int32")
+
+
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_colour_is_causal_per_sub_pixel(rng, num_classes):
+    """Channel c at (i, j) sees every channel before (i, j) and channels < c of (i, j), nothing else."""
+    model = colour_model(num_classes=num_classes)
+    randomise_biases(model, rng, scale=0.1)
+    conditions = {"label": np.array([0, 1, 2, 1])} if num_classes else {}
+    assert_causal(model, colour_images(rng, 4), conditions)
+
+
+def colour_field(height, width, i, j, channel, reach, channels=3):
+    """What the colour stacks of reach r see from channel c at (i, j): r + 1 rows above within ±r columns,
+    r pixels to the left (the first block masks the current pixel instead of shifting it away), channels < c."""
+    field = np.zeros((height, width, channels), dtype=bool)
+    field[max(0, i - 1 - reach) : i, max(0, j - reach) : j + reach + 1] = True
+    field[i, max(0, j - reach) : j] = True
+    field[i, j, :channel] = True
+    return field
+
+
+def test_colour_receptive_field_has_no_blind_spot(rng):
+    """Exactly the causal neighbourhood of each sub-pixel: zero at and after it, non-zero before it within reach."""
+    model = colour_model(image_shape=(5, 6, 3), num_classes=None)
+    assert model.columns_around == model.reach == REACH
+    # positive weights and bright pixels (positive after scaling): no ReLU is ever off, every dependence shows
+    for weight in model.weights:
+        weight.assign(np.abs(rng.normal(scale=0.05, size=weight.shape)).astype("float32"))
+    jacobian = input_jacobian(model, rng.integers(160, 256, (1, 5, 6, 3)))
+    for i in range(5):
+        for j in range(6):
+            for c in range(3):
+                np.testing.assert_array_equal(jacobian[i, j, c] != 0, colour_field(5, 6, i, j, c, REACH))
+
+
+def test_colour_log_prob_is_the_chain_rule_over_sub_pixels(rng):
+    """``log_prob`` is the sum of the per-sub-pixel log-probabilities under the model's own parameters, and each
+    of them is log p(x_t | x_<t): read from the network run on an image whose sub-pixels from t on are noise."""
+    model = colour_model(num_classes=3)
+    randomise_biases(model, rng, scale=0.1)
+    x, labels = colour_images(rng, 2), np.array([2, 0])
+    order = model.sampling_order()
+    own = log_softmax(keras.ops.convert_to_numpy(model({"image": x, "label": labels})).astype("float64"), axis=-1)
+    own = np.take_along_axis(own, x[..., None], axis=-1)[..., 0]  # (2, H, W, C): log p of each sub-pixel
+    np.testing.assert_allclose(model.log_prob(x, label=labels), own.sum(axis=(1, 2, 3)), rtol=1e-6)
+    for k in range(len(x)):
+        corrupted = np.repeat(x[k : k + 1], order.size, axis=0)
+        for t in range(order.size):  # image t: the sub-pixels from step t on drawn anew
+            corrupted[t][order >= t] = colour_images(rng, 1)[0][order >= t]
+        params = keras.ops.convert_to_numpy(model({"image": corrupted, "label": np.full(order.size, labels[k])}))
+        # the parameters of sub-pixel t from image t (shape H, W, C, 256), and their log-probability of x
+        at_step = np.take_along_axis(params, order.reshape((1,) + COLOUR + (1,)), axis=0)[0]
+        chain = np.take_along_axis(log_softmax(at_step.astype("float64"), axis=-1), x[k][..., None], axis=-1)[..., 0]
+        np.testing.assert_allclose(chain, own[k], rtol=0, atol=1e-5)
+
+
+def test_colour_sampling_and_saving(rng, tmp_path):
+    """Samples are 8-bit colour images; a saved colour model (masked layers) loads with identical outputs."""
+    model = colour_model(num_classes=3)
+    samples = model.sample(2, seed=3, label=1)
+    assert samples.shape == (2,) + COLOUR and samples.dtype == np.uint8
+    path = str(tmp_path / "colour.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert restored.get_config() == model.get_config()
+    inputs = {"image": samples, "label": np.array([1, 1])}
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored(inputs)), keras.ops.convert_to_numpy(model(inputs))
+    )
+    np.testing.assert_array_equal(restored.sample(2, seed=3, label=1), samples)
+
+
 def test_compiled_sampler_equals_the_pixel_by_pixel_definition(model):
     """The sampler runs the network on a window of rows and columns around each pixel; the result must not change."""
     assert model.rows_above + 1 < SHAPE[0] and 2 * model.columns_around + 1 < SHAPE[1]
@@ -169,14 +278,20 @@ def test_compiled_sampler_equals_the_pixel_by_pixel_definition(model):
         {},  # class-conditional, the shared shapes
         {"num_classes": None, "num_layers": 2, "input_kernel_size": 5},
         {"num_classes": None, "image_shape": (4, 5, 3), "output": "test_whole_pixel_bernoulli"},
+        {"num_classes": None, "image_shape": (4, 5, 3), "filters": 12, "output": "categorical"},  # R → G → B
+        {"image_shape": (4, 5, 3), "filters": 12, "output": "categorical", "input_kernel_size": 5},
+        {"num_classes": None, "image_shape": (5, 4, 3), "filters": 6, "output": "bernoulli", "num_layers": 2},
     ],
 )
 def test_cached_sampler_equals_the_reference(rng, kwargs):
-    """Vertical stacks once per row, horizontal stacks per pixel: the reference's images, for sample and complete."""
+    """Vertical stacks once per row, horizontal stacks per sub-pixel: the reference's images, sample and complete."""
     model = small_model(**kwargs)
     randomise_biases(model, rng)
     conditions = {"label": np.array([2, 0, 1])} if model.num_classes else {}
     assert_cached_equals_reference(model, known_rows=(0, 1, 3), **conditions)
+    if model.image_shape[2] > 1 and model.head.per_channel:  # the parameters too, sub-pixel by sub-pixel
+        images = model.sample(3, seed=4, **conditions).astype("float32")
+        assert_cached_params_equal_the_network(model, images, **conditions)
 
 
 def test_class_label_changes_the_distribution(model, rng):
@@ -237,7 +352,8 @@ def test_clear_errors_for_bad_labels_and_shapes(model, rng):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"image_shape": (5, 5, 3)}, "per-channel head"),
+        ({"image_shape": (5, 5, 3)}, r"filters must be a multiple of 3 for the 3 colour groups"),
+        ({"image_shape": (5, 5, 2), "output": "categorical", "filters": 5}, r"multiple of 2 .* got 5"),
         ({"kernel_size": 2}, "odd"),
         ({"input_kernel_size": (3, 5)}, "n×n"),
         ({"num_classes": 0}, "num_classes"),

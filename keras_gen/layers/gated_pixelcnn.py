@@ -9,6 +9,12 @@ of its reach (the "blind spot"). The block splits the receptive field in two:
 * the **horizontal stack** sees the current row to the left of the pixel (and the
   pixel itself after the first block, whose input is already causal).
 
+With colour (R → G → B, as in section 2 of the paper), the horizontal stack's maps
+are split into C groups, and its taps on the current pixel carry the PixelCNN's
+masks (van den Oord et al., 2016a, section 3.4): group c reads the input groups < c
+in the first block (mask A) and ≤ c after it (mask B). The vertical stack needs no
+masks: the horizontal stack only takes it from the rows strictly above.
+
 Both stacks use the gated activation of eq. (2) of the paper,
 ``y = tanh(W_f * x + V_f h) ⊙ sigmoid(W_g * x + V_g h)``, where the optional
 condition h (eq. 4; a vector such as a one-hot class label, or a map of the image's
@@ -19,7 +25,7 @@ with a 1×1 convolution and a residual connection (Figure 2 of the paper).
 import keras
 from keras import layers, ops
 
-from keras_gen.layers.masked_conv import MASK_TYPES
+from keras_gen.layers.masked_conv import MASK_TYPES, PixelMaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.ops.shift import down_shift, right_shift
 from keras_gen.validation import check_choice, check_int, check_kernel_size
@@ -41,15 +47,21 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             vertical convolution is (n//2 + 1)×n (the current row and n//2 rows above),
             the horizontal one 1×(n//2 + 1) (the pixel and n//2 pixels to its left).
         mask_type: ``"A"`` for the first block, whose inputs are the image itself: the
-            horizontal stack is shifted right so it excludes the current pixel, and
-            there is no residual connection. ``"B"`` for every later block.
+            horizontal stack excludes the current pixel (grey: shifted right by one
+            pixel; colour: group c sees only the channels < c of the current pixel),
+            and there is no residual connection. ``"B"`` for every later block.
+        color_channels: 1, or C colour groups (R → G → B): the horizontal stack's
+            maps are split into C equal consecutive groups (``filters`` divisible by
+            C; each half f, g of the gate's 2p maps alike), and its convolutions,
+            1×(n//2 + 1) and 1×1, are masked at the current pixel.
 
     The condition is either a vector per image, shape (B, D), added everywhere
     (``V^T h``, eq. 4), or a map of shape (B, H, W, D), added pixel by pixel
     (``V * s`` with a 1×1 convolution, eq. 5). Returns ``(vertical, horizontal)``,
     both of shape (B, H, W, filters). The horizontal output at (i, j) depends only on
     image pixels before (i, j) in raster order (type A) and on horizontal inputs at or
-    before (i, j) (type B); the vertical output depends on rows ≤ i only.
+    before (i, j) (type B), and with colour, group c only on the groups < c (type A)
+    or ≤ c (type B) at (i, j) itself; the vertical output depends on rows ≤ i only.
 
     Example::
 
@@ -61,18 +73,35 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         vertical, horizontal = layers.GatedPixelCNNBlock(16, 7, "A")([x, x])
         vertical, horizontal = layers.GatedPixelCNNBlock(16, 3, "B")([vertical, horizontal, labels])
         horizontal.shape                                     # (2, 8, 8, 16)
+
+        rgb = np.random.default_rng(1).random((2, 8, 8, 3)).astype("float32")
+        vertical, horizontal = layers.GatedPixelCNNBlock(12, 7, "A", color_channels=3)([rgb, rgb])
+        vertical, horizontal = layers.GatedPixelCNNBlock(12, 3, "B", color_channels=3)([vertical, horizontal])
+        horizontal.shape                                     # (2, 8, 8, 12): R, G, B groups of 4 maps
     """
 
-    def __init__(self, filters, kernel_size=3, mask_type="B", **kwargs):
+    def __init__(self, filters, kernel_size=3, mask_type="B", color_channels=1, **kwargs):
         super().__init__(**kwargs)
         self.filters = check_int("filters", filters)
         self.kernel_size = check_kernel_size(kernel_size, square=True)
         self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
+        self.color_channels = check_int("color_channels", color_channels)
+        if self.filters % self.color_channels:
+            raise ValueError(
+                f"filters ({filters}) must be divisible by color_channels ({color_channels}) so that the "
+                f"horizontal stack's maps split into equal colour groups."
+            )
+        # mask A on the current pixel's tap hides all of it for one group: grey shifts right instead, so
+        # that the 1×(n//2 + 1) kernel reads the n//2 + 1 pixels to the left
+        self.horizontal_shift = int(self.mask_type == "A" and self.color_channels == 1)
+        tap_mask = "B" if self.horizontal_shift else self.mask_type
         half = self.kernel_size // 2
         self.vertical_conv = layers.Conv2D(2 * self.filters, (half + 1, self.kernel_size), name="vertical_conv")
-        self.horizontal_conv = layers.Conv2D(2 * self.filters, (1, half + 1), name="horizontal_conv")
+        self.horizontal_conv = PixelMaskedConv2D(
+            2 * self.filters, (1, half + 1), tap_mask, self.color_channels, out_halves=2, name="horizontal_conv"
+        )
         self.vertical_to_horizontal = layers.Conv2D(2 * self.filters, 1, name="vertical_to_horizontal")
-        self.horizontal_output = layers.Conv2D(self.filters, 1, name="horizontal_output")
+        self.horizontal_output = PixelMaskedConv2D(self.filters, 1, "B", self.color_channels, name="horizontal_output")
         self.vertical_condition = None
         self.horizontal_condition = None
 
@@ -100,6 +129,11 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             raise ValueError(
                 f"a type B block adds its input to its output (residual), so the horizontal input needs "
                 f"{self.filters} channels, got {horizontal_shape[-1]}."
+            )
+        if horizontal_shape[-1] % self.color_channels:
+            raise ValueError(
+                f"the horizontal input's {horizontal_shape[-1]} channels must split into "
+                f"{self.color_channels} equal colour groups."
             )
         batch, height, width = vertical_shape[:3]
         condition_shape = tuple(input_shape[2]) if len(input_shape) == 3 else None
@@ -153,7 +187,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         return features if term is None else features + term
 
     def horizontal_stack(self, padded, term, from_vertical, horizontal):
-        """The horizontal stack's output from its input padded by n//2 on the left (shifted for type A).
+        """The horizontal stack's output from its input padded by n//2 on the left (shifted for grey type A).
 
         ``from_vertical`` is the vertical stack's contribution (a 1×1 convolution of its
         features one row up); ``horizontal`` is the unpadded input, for the residual.
@@ -172,8 +206,8 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         vertical_features = self.vertical_features(
             ops.pad(vertical, [[0, 0], [half, 0], [half, half], [0, 0]]), vertical_term
         )
-        # columns j - n//2 .. j of the horizontal input (j - n//2 - 1 .. j - 1 for type A)
-        horizontal_in = right_shift(horizontal) if self.mask_type == "A" else horizontal
+        # columns j - n//2 .. j of the horizontal input (j - n//2 - 1 .. j - 1 for grey type A), masked at j
+        horizontal_in = right_shift(horizontal) if self.horizontal_shift else horizontal
         # the vertical stack reaches the horizontal one only from the rows strictly above
         horizontal_out = self.horizontal_stack(
             ops.pad(horizontal_in, [[0, 0], [0, 0], [half, 0], [0, 0]]),
@@ -193,4 +227,5 @@ class GatedPixelCNNBlock(keras.layers.Layer):
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "mask_type": self.mask_type,
+            "color_channels": self.color_channels,
         }

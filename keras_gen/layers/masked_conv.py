@@ -44,10 +44,22 @@ def conv_mask(kernel_size, mask_type, in_channels, out_channels, color_channels=
     mask = np.zeros((kh, kw, in_channels, out_channels), dtype="float32")
     mask[: kh // 2] = 1.0
     mask[kh // 2, : kw // 2] = 1.0
-    g_in = color_groups(in_channels, color_channels)[:, None]
-    g_out = color_groups(out_channels, color_channels)[None, :]
-    mask[kh // 2, kw // 2] = (g_in < g_out) if mask_type == "A" else (g_in <= g_out)
+    mask[kh // 2, kw // 2] = pixel_mask(mask_type, in_channels, out_channels, color_channels)
     return mask
+
+
+def pixel_mask(mask_type, in_channels, out_channels, color_channels=1, out_halves=1):
+    """The 0/1 mask of shape ``(in_channels, out_channels)`` of the current pixel's tap.
+
+    Input group ``g_in`` feeds output group ``g_out`` when ``g_in < g_out`` (mask A)
+    or ``g_in <= g_out`` (mask B). With ``out_halves=2`` the outputs are two halves
+    (the f and g of a gate, ``tanh(f) ⊙ sigmoid(g)``), each split into the groups
+    alike, so that the gate's element-wise product keeps the groups.
+    """
+    check_choice("mask_type", mask_type, MASK_TYPES)
+    g_in = color_groups(in_channels, color_channels)[:, None]
+    g_out = np.tile(color_groups(out_channels // out_halves, color_channels), out_halves)[None, :]
+    return ((g_in < g_out) if mask_type == "A" else (g_in <= g_out)).astype("float32")
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -151,4 +163,70 @@ class MaskedConv2D(keras.layers.Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class PixelMaskedConv2D(keras.layers.Conv2D):
+    """A ``Conv2D`` whose last tap (bottom right of the kernel) is the current pixel, colour-masked.
+
+    For stacks that pad their inputs themselves so that a 'valid' convolution ends at
+    the current pixel, such as the horizontal stack of the gated PixelCNN (van den
+    Oord et al., 2016b): the other taps read earlier pixels and stay whole; at the
+    last one, input group ``g_in`` feeds output group ``g_out`` by mask A (``g_in <
+    g_out``) or B (``g_in <= g_out``), see :func:`pixel_mask`. The mask is a constant
+    multiplied into the kernel; with one colour group and mask B it keeps every tap,
+    and the layer is a plain ``Conv2D`` (same weights, same outputs).
+
+    Args:
+        filters, kernel_size: as in ``Conv2D`` (stride 1; ``padding`` and the rest as keywords).
+        mask_type: ``"A"`` or ``"B"``.
+        color_channels: 1, or C colour groups (R → G → B) of the input and output maps.
+        out_halves: 2 when the outputs are the two halves f, g of a gate, grouped alike.
+
+    Example::
+
+        import numpy as np
+        from keras_gen.layers.masked_conv import PixelMaskedConv2D
+
+        conv = PixelMaskedConv2D(12, (1, 2), mask_type="A", color_channels=3)  # the pixel to the left, and R → G → B
+        x = np.random.default_rng(0).random((2, 4, 5, 3)).astype("float32")
+        conv(np.pad(x, [(0, 0), (0, 0), (1, 0), (0, 0)])).shape  # (2, 4, 5, 12)
+    """
+
+    def __init__(self, filters, kernel_size, mask_type="B", color_channels=1, out_halves=1, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.out_halves = check_int("out_halves", out_halves)
+        if filters % (self.color_channels * self.out_halves):
+            raise ValueError(
+                f"filters ({filters}) must split into {self.out_halves} half(s) of {self.color_channels} equal "
+                f"colour groups, so be divisible by {self.color_channels * self.out_halves}."
+            )
+        self.mask = None
+
+    def build(self, input_shape):
+        in_channels = input_shape[-1]
+        if in_channels is None or in_channels % self.color_channels:
+            raise ValueError(
+                f"the input channels ({in_channels}) must be divisible by color_channels "
+                f"({self.color_channels}) so the feature maps split into equal colour groups."
+            )
+        super().build(input_shape)
+        mask = np.ones(tuple(self.kernel.shape), dtype="float32")
+        mask[-1, -1] = pixel_mask(self.mask_type, in_channels, self.filters, self.color_channels, self.out_halves)
+        self.mask = None if mask.all() else mask
+
+    def convolution_op(self, inputs, kernel):
+        if self.mask is not None:
+            kernel = kernel * ops.convert_to_tensor(self.mask, dtype=kernel.dtype)
+        return super().convolution_op(inputs, kernel)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "mask_type": self.mask_type,
+            "color_channels": self.color_channels,
+            "out_halves": self.out_halves,
         }

@@ -5,9 +5,22 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock, gate
+from keras_gen.layers.masked_conv import PixelMaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_int, check_kernel_size
+
+
+def output_layer(filters, color_channels, **kwargs):
+    """A 1×1 convolution with mask B over the colour groups, or a plain ``Conv2D`` for one group.
+
+    A weights file keys a model's own layers by their class name, so the grey model
+    keeps ``Conv2D`` (the same layer: mask B with one group keeps every weight) and
+    loads the checkpoints trained before colour groups existed.
+    """
+    if color_channels == 1:
+        return layers.Conv2D(filters, 1, **kwargs)
+    return PixelMaskedConv2D(filters, 1, "B", color_channels, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -15,10 +28,13 @@ class GatedPixelCNN(AutoregressiveModel):
     """A type A gated block on the image, ``num_layers`` type B gated blocks, two 1×1 layers, the head.
 
     Args:
-        image_shape: (H, W, C). Per-channel heads (``"bernoulli"``, ``"categorical"``)
-            need C = 1: the stacks here have no colour masks. Heads that draw a whole
-            pixel at once (``"logistic_mixture"``) work with any C.
-        filters: feature maps p of both stacks.
+        image_shape: (H, W, C). With a per-channel head (``"bernoulli"``,
+            ``"categorical"``) and C > 1 the channels are drawn R → G → B: the
+            horizontal stacks and the output layers are split into C colour groups
+            with the PixelCNN's masks at the current pixel (section 2 of the paper;
+            see :class:`~keras_gen.layers.GatedPixelCNNBlock`). Heads that draw a whole
+            pixel at once (``"logistic_mixture"``) need no groups.
+        filters: feature maps p of both stacks (divisible by C with colour groups).
         num_layers: number of type B blocks after the first block.
         kernel_size: odd n of the type B blocks (3 in the paper).
         input_kernel_size: odd n of the first, type A block (7 in the paper).
@@ -31,6 +47,12 @@ class GatedPixelCNN(AutoregressiveModel):
     The output at pixel (i, j) sees every earlier pixel in the r + 1 rows above and
     within r columns either side, and r + 1 pixels to the left, where
     ``r = input_kernel_size // 2 + num_layers * (kernel_size // 2)``: no blind spot.
+    With colour groups, r pixels to the left (the first block's current-pixel tap is
+    masked rather than shifted away) and, for channel c, the channels < c of (i, j).
+
+    The cached sampler (``sample(..., cached=True)``) works for grey and colour alike:
+    it steps through the sub-pixels of a row, and the horizontal stacks at the current
+    pixel are recomputed at every sub-pixel.
 
     Example::
 
@@ -43,6 +65,12 @@ class GatedPixelCNN(AutoregressiveModel):
         model({"image": x, "label": labels}).shape            # Bernoulli logits (4, 8, 8, 1)
         model.log_prob(x, label=labels)                      # exact log p(x | class) per image
         model.sample(3, seed=0, label=[0, 1, 2])             # one image of each class
+
+        rgb = np.random.default_rng(1).integers(0, 256, (2, 6, 6, 3))
+        colour = models.GatedPixelCNN(image_shape=(6, 6, 3), filters=12, num_layers=2, output="categorical")
+        colour(rgb).shape                                    # 256-way logits per sub-pixel (2, 6, 6, 3, 256)
+        colour.log_prob(rgb)                                 # sum over pixels and R, G, B given R → G → B
+        colour.sample(2, seed=0)                             # (2, 6, 6, 3) uint8, drawn sub-pixel by sub-pixel
     """
 
     def __init__(
@@ -62,18 +90,20 @@ class GatedPixelCNN(AutoregressiveModel):
         self.kernel_size = check_kernel_size(kernel_size, square=True)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size", square=True)
         channels = self.image_shape[2]
-        if self.head.per_channel and channels > 1:
+        # a per-channel head draws R, G, B one after the other: C colour groups; a whole-pixel head needs none
+        self.color_channels = groups = channels if self.head.per_channel else 1
+        if self.filters % groups:
             raise ValueError(
-                f"GatedPixelCNN has no colour masks, so a per-channel head ({self.head.name!r}) needs one channel; "
-                f"got image_shape={self.image_shape}. Use a whole-pixel head or one channel."
+                f"filters must be a multiple of {groups} for the {groups} colour groups (R → G → B) of a "
+                f"per-channel head ({self.head.name!r}) on image_shape={self.image_shape}, got {filters!r}."
             )
         self.num_classes = None if num_classes is None else check_int("num_classes", num_classes)
-        self.blocks = [GatedPixelCNNBlock(self.filters, self.input_kernel_size, "A", name="block_0")] + [
-            GatedPixelCNNBlock(self.filters, self.kernel_size, "B", name=f"block_{k}")
+        self.blocks = [GatedPixelCNNBlock(self.filters, self.input_kernel_size, "A", groups, name="block_0")] + [
+            GatedPixelCNNBlock(self.filters, self.kernel_size, "B", groups, name=f"block_{k}")
             for k in range(1, self.num_layers + 1)
         ]
-        self.output_hidden = layers.Conv2D(self.filters, 1, activation="relu", name="output_hidden")
-        self.output_conv = layers.Conv2D(self.head.num_outputs(channels), 1, name="output_conv")
+        self.output_hidden = output_layer(self.filters, groups, activation="relu", name="output_hidden")
+        self.output_conv = output_layer(self.head.num_outputs(channels), groups, name="output_conv")
         self.create_weights()
 
     @property
@@ -82,7 +112,7 @@ class GatedPixelCNN(AutoregressiveModel):
 
     @property
     def reach(self):
-        """r: the stacks see r + 1 rows above (within r columns either side) and r + 1 pixels to the left."""
+        """r: the stacks see r + 1 rows above (within r columns either side), r + 1 pixels left (r with colour)."""
         return self.input_kernel_size // 2 + self.num_layers * (self.kernel_size // 2)
 
     @property
@@ -91,7 +121,7 @@ class GatedPixelCNN(AutoregressiveModel):
 
     @property
     def columns_around(self):
-        return self.reach + 1
+        return self.reach + self.blocks[0].horizontal_shift
 
     def blank_conditions(self):
         """Conditions for one blank image, used to create the weights."""
@@ -131,7 +161,10 @@ class GatedPixelCNN(AutoregressiveModel):
     #
     # The vertical stack at row i - 1 is all the horizontal stack takes from the rows
     # above, so it runs once per row, on the finished row, for the whole width; the
-    # horizontal stack runs once per sub-pixel, at the current pixel alone. The cache
+    # horizontal stack runs once per sub-pixel, at the current pixel alone (with
+    # colour, the pixel's horizontal maps are rewritten at each of its sub-pixels; the
+    # last write, before its last channel is drawn, is exact, since no group reads
+    # the last channel of its own pixel). The cache
     # holds each block's vertical input for the finished rows (padded by n // 2 above
     # and on both sides), the condition terms V h of every block (computed once per
     # image) and the current row's vertical contributions to the horizontal stacks;
@@ -194,8 +227,9 @@ class GatedPixelCNN(AutoregressiveModel):
         horizontal = None
         for index, block in enumerate(self.blocks):
             half = block.kernel_size // 2
-            if block.mask_type == "A":  # the image row shifted right by one: columns j - n//2 - 1 .. j - 1
-                padded, channels = ops.pad(image, [[0, 0], [half + 1, 0], [0, 0]]), image.shape[-1]
+            if block.mask_type == "A":  # the image row: columns j - n//2 .. j, or j - n//2 - 1 .. j - 1 for grey
+                padded = ops.pad(image, [[0, 0], [half + block.horizontal_shift, 0], [0, 0]])
+                channels = image.shape[-1]
             else:
                 padded = ops.slice_update(row_state[index - 1], [0, column + half, 0], horizontal[:, 0])
                 row_state[index - 1], channels = padded, block.filters
