@@ -7,7 +7,7 @@ import pytest
 
 from keras_gen import layers, models
 
-ABSTRACT = {"GenerativeModel", "LatentVariableModel", "AutoregressiveModel"}
+ABSTRACT = {"GenerativeModel", "LatentVariableModel", "GaussianLatentModel", "AutoregressiveModel"}
 PUBLIC = [getattr(layers, name) for name in layers.__all__] + [
     getattr(models, name) for name in models.__all__ if name not in ABSTRACT
 ]
