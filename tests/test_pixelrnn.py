@@ -59,14 +59,27 @@ def test_conditional_network_is_causal_in_the_image_and_uses_the_small_image(rng
     assert np.all(np.abs(conditional.log_prob(x, small_image=small) - other) > 1e-4)
 
 
-def test_conditional_network_is_a_distribution_for_every_small_image(rng):
-    model = MultiScalePixelRNN((2, 2, 1), factor=2, layer_type="row_lstm", num_layers=1, units=4)
+def test_conditional_network_is_a_distribution_over_the_other_pixels_for_every_small_image(rng):
+    """Brute force: for each small image s, p(x | s) sums to 1 over the large images whose subsampled pixels
+    are s (those pixels are given, not modelled)."""
+    model = MultiScalePixelRNN((2, 4, 1), factor=2, layer_type="row_lstm", num_layers=1, units=4)
     randomise(model, rng, scale=1.0)
-    images = all_binary_images(2, 2)
-    for value in (0.0, 1.0):
-        small = np.full((len(images), 1, 1, 1), value, "float32")
-        total = np.exp(model.conditional_model.log_prob(images, small_image=small)).sum()
-        np.testing.assert_allclose(total, 1.0, rtol=1e-5)
+    conditional = model.conditional_model
+    assert conditional.given_subpixels()[..., 0].tolist() == [[True, False, True, False], [False] * 4]
+    images = all_binary_images(2, 4)
+    for small in all_binary_images(1, 2):
+        consistent = images[np.all(images[:, ::2, ::2] == small, axis=(1, 2, 3))]
+        smalls = np.repeat(small[None], len(consistent), axis=0)
+        probabilities = np.exp(conditional.log_prob(consistent, small_image=smalls))
+        np.testing.assert_allclose(probabilities.sum(), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("layer_type", ["row_lstm", "diagonal_bilstm"])
+def test_multiscale_probabilities_of_all_images_sum_to_one(rng, layer_type):
+    """The two stages make one exact distribution: brute force over all 2^8 binary 2×4 images."""
+    model = MultiScalePixelRNN((2, 4, 1), factor=2, layer_type=layer_type, num_layers=1, units=4)
+    randomise(model, rng, scale=1.0)
+    np.testing.assert_allclose(np.exp(model.log_prob(all_binary_images(2, 4))).sum(), 1.0, rtol=1e-5)
 
 
 def test_multiscale_log_prob_is_the_sum_of_the_two_stages(rng):
@@ -87,11 +100,13 @@ def test_multiscale_sampling_and_completion(rng):
     assert images.shape == (5, 4, 4, 1) and small.shape == (5, 2, 2, 1)
     assert set(np.unique(images)) <= {0.0, 1.0}
     np.testing.assert_array_equal(model.sample(5, seed=7), images)
+    np.testing.assert_array_equal(images[:, ::2, ::2], small)  # the large images keep their small image
     x = random_binary_images(rng, 5, (4, 4, 1))
     small, completed = model.complete_stages(x, 1, seed=2)
     np.testing.assert_array_equal(model.complete(x, 1, seed=2), completed)
     np.testing.assert_array_equal(completed[:, :1], x[:, :1])
     np.testing.assert_array_equal(small[:, :1], x[:, :1, ::2])  # small row 0 comes from the known row 0
+    np.testing.assert_array_equal(completed[:, ::2, ::2], small)
 
 
 def test_pixelrnn_sample_and_complete_are_seeded_and_keep_the_known_rows(rng):

@@ -131,9 +131,25 @@ class AutoregressiveModel(GenerativeModel):
         """The network's input: the image alone, or a dict with the conditions."""
         return {"image": image, **conditions} if conditions else image
 
+    def given_subpixels(self):
+        """Boolean (H, W, C): the sub-pixels that the conditions give, so neither modelled nor drawn.
+
+        None by default; the multi-scale conditional PixelRNN takes the pixels of its small image
+        as given (``PixelRNN.given_subpixels``).
+        """
+        return np.zeros(self.image_shape, dtype=bool)
+
+    def write_given(self, canvas, conditions):
+        """``canvas`` (B, H, W, C) NumPy with the given sub-pixels written from ``conditions``."""
+        return canvas
+
     def image_log_prob(self, params, image):
-        """``log p(x)`` per image (nats): the head's log-likelihoods summed over the image, in float32."""
+        """``log p(x)`` per image (nats): the head's log-likelihoods summed over the modelled sub-pixels, in float32."""
         per_pixel = self.head.log_prob(ops.cast(params, "float32"), image)
+        given = self.given_subpixels()
+        if given.any():
+            modelled = ~(given if len(per_pixel.shape) == 4 else given.all(axis=-1))
+            per_pixel = per_pixel * ops.convert_to_tensor(modelled, dtype=per_pixel.dtype)
         return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
 
     def loss_terms(self, x, y_pred):
@@ -244,6 +260,7 @@ class AutoregressiveModel(GenerativeModel):
 
     def _generate(self, canvas, first_row, seed, batch_size, cached, conditions):
         conditions = self._check_conditions(conditions, len(canvas))
+        canvas = self.write_given(canvas, conditions)
         seed = resolve_seed(seed)
         noise = self.sampling_noise(len(canvas), seed)
         if profiles.dry_run_steps() is not None:  # a dry run draws the last row only (the same compiled loop)
@@ -264,13 +281,16 @@ class AutoregressiveModel(GenerativeModel):
         """The step at which each sub-pixel is drawn, an int array of shape (H, W, C).
 
         Per-channel heads draw one channel per step (raster order, then R, G, B);
-        whole-pixel heads draw all channels of a pixel in the same step.
+        whole-pixel heads draw all channels of a pixel in the same step. Given
+        sub-pixels (``given_subpixels``) are never drawn: their step is -1.
         """
         height, width, channels = self.image_shape
         pixel = np.arange(height * width).reshape(height, width, 1)
         if self.head.per_channel:
-            return pixel * channels + np.arange(channels)
-        return np.repeat(pixel, channels, axis=-1)
+            order = pixel * channels + np.arange(channels)
+        else:
+            order = np.repeat(pixel, channels, axis=-1)
+        return np.where(self.given_subpixels(), -1, order)
 
     def _unpack_sampling_inputs(self, inputs):
         """``(noise, first_row, canvas, conditions)`` from the dict both samplers receive."""

@@ -4,14 +4,15 @@ An unconditional PixelRNN models a small s×s image, here every ``factor``-th pi
 every ``factor``-th row of the n×n image (s = n / factor); a conditional PixelRNN then
 models the n×n image given the small one, which a learned deconvolution upsamples
 and every LSTM layer receives as a bias (``PixelRNN(small_image_shape=...)``).
-Since the small image is a function of the large one,
+The small image's pixels are known context for the conditional network, as in
+the paper: it neither models nor draws them (``PixelRNN.given_subpixels``), only
+the other pixels. Since the small image is a function of the large one,
 
     log p(x) = log p(small(x)) + log p(x | small(x)),
 
-which the model is trained on and reports. (The conditional network could still
-put probability on large images whose subsampled pixels disagree with the small
-image; that mass is lost, so the figure is a conservative one.) Sampling runs the
-two stages one after the other.
+exactly, with the second term summed over the pixels that are not in the small
+image. Sampling runs the two stages one after the other; the large image keeps
+the small one's pixels.
 """
 
 import math

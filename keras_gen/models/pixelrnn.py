@@ -10,6 +10,7 @@ Both networks have a cached sampler (see the comment above ``has_cached_sampler`
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
@@ -86,6 +87,7 @@ class PixelRNN(AutoregressiveModel):
         self.small_image_shape = None if small_image_shape is None else check_image_shape(small_image_shape)
         if self.small_image_shape is not None:
             self.condition_names = ("small_image",)
+            self.factor = self._small_image_factor()
             self.upsample = self._upsampler()
         condition_channels = None if self.small_image_shape is None else 2 * self.units
         self.input_conv = MaskedConv2D(2 * self.units, self.input_kernel_size, "A", groups, name="input_conv")
@@ -109,8 +111,8 @@ class PixelRNN(AutoregressiveModel):
         self.output_conv = MaskedConv2D(self.head.num_outputs(channels), 1, "B", groups, name="output_conv")
         self.create_weights()
 
-    def _upsampler(self):
-        """The learned deconvolution from the small image to a (H, W, 2h) conditioning map."""
+    def _small_image_factor(self):
+        """(f, f'): the small image is every f-th pixel of every f-th row."""
         height, width, channels = self.image_shape
         small_height, small_width, small_channels = self.small_image_shape
         if small_channels != channels or height % small_height or width % small_width:
@@ -118,7 +120,11 @@ class PixelRNN(AutoregressiveModel):
                 f"small_image_shape must have the image's {channels} channel(s) and a height and width that "
                 f"divide {height}×{width}, got {self.small_image_shape}."
             )
-        factor = (height // small_height, width // small_width)
+        return (height // small_height, width // small_width)
+
+    def _upsampler(self):
+        """The learned deconvolution from the small image to a (H, W, 2h) conditioning map."""
+        factor = self.factor
         return keras.Sequential(
             [
                 layers.Conv2D(2 * self.units, 3, padding="same", activation="relu"),
@@ -196,6 +202,25 @@ class PixelRNN(AutoregressiveModel):
     # direction and the right-to-left hidden states) and the condition terms (once per image).
 
     has_cached_sampler = True
+
+    def given_subpixels(self):
+        """The conditional network's given sub-pixels: those of the small image, every f-th of every f-th row.
+
+        They are known context, as in the paper's multi-scale model (section 3.4): ``log_prob``
+        leaves them out and ``sample``/``complete`` copy them from the small image, so that
+        ``log p(x) = log p(s) + log p(x | s)`` is exact for ``s = x[:, ::f, ::f]``.
+        """
+        given = super().given_subpixels()
+        if self.small_image_shape is not None:
+            given[:: self.factor[0], :: self.factor[1]] = True
+        return given
+
+    def write_given(self, canvas, conditions):
+        if self.small_image_shape is None:
+            return canvas
+        canvas = np.array(canvas, dtype="float32")
+        canvas[:, :: self.factor[0], :: self.factor[1]] = conditions["small_image"]
+        return canvas
 
     def _directions(self, block):
         """The block's LSTMs that the condition reaches: the Row LSTM, or both Diagonal LSTMs."""
