@@ -1,4 +1,4 @@
-"""PixelCNN: causality by gradients for both heads, grey and colour; saving; errors."""
+"""PixelCNN: causality by gradients for every head, grey and colour; saving; errors."""
 
 import keras
 import numpy as np
@@ -19,6 +19,7 @@ from keras_gen.models import PixelCNN
         ((4, 4, 1), "categorical", 5, (3, 5), True),
         ((4, 4, 3), "categorical", 3, 3, False),
         ((4, 5, 3), "categorical", 7, 5, True),
+        ((4, 5, 3), "logistic_mixture", 5, 3, True),  # a whole pixel per step: no colour groups
     ],
 )
 def test_pixelcnn_is_causal(rng, image_shape, output, input_kernel_size, kernel_size, residual):
@@ -92,6 +93,7 @@ def test_clear_errors(rng):
         ((4, 5, 3), "bernoulli", 3, 3, True),
         ((4, 5, 3), "categorical", 5, 3, True),
         ((5, 4, 1), "categorical", 1, (5, 3), False),
+        ((4, 5, 3), "logistic_mixture", 3, 3, True),
     ],
 )
 def test_cached_sampler_equals_the_reference(rng, image_shape, output, input_kernel_size, kernel_size, residual):
