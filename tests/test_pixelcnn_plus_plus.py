@@ -121,6 +121,23 @@ def test_whole_pixel_causality_without_blind_spot(model, images):
         assert len(unseen) == 0, f"pixel ({i}, {j}) does not see the earlier pixels {unseen[:5].tolist()}"
 
 
+def test_without_shortcuts_the_network_is_causal_and_smaller(model, images):
+    """The ablation of the long short-cuts: the same blocks without the connections from the first pass."""
+    keras.utils.set_random_seed(7)
+    ablated = PixelCNNPlusPlus(
+        SHAPE, filters=FILTERS, blocks_per_stage=1, num_downsamplings=2, num_components=3, shortcuts=False, seed=3
+    )
+    jacobian = input_jacobian(ablated, images)[:, :, 0].sum(axis=-1)  # (H, W, H, W)
+    raster = np.arange(SHAPE[0] * SHAPE[1]).reshape(SHAPE[:2])
+    for i, j in np.ndindex(*SHAPE[:2]):
+        assert jacobian[i, j][raster >= raster[i, j]].sum() == 0, f"pixel ({i}, {j}) sees itself or later pixels"
+    # what the short-cuts carry: without them only the stride-2 path joins the input to the output,
+    # and some pixels no longer see the pixel to their left
+    assert any(jacobian[i, j, i, j - 1] == 0 for i, j in np.ndindex(*SHAPE[:2]) if j > 0)
+    assert 0 < ablated.count_params() < model.count_params()
+    assert PixelCNNPlusPlus.from_config(ablated.get_config()).shortcuts is False
+
+
 def test_log_prob_is_the_mixture_likelihood_of_the_outputs(model, images):
     params = model(images)
     assert tuple(params.shape) == (1,) + SHAPE[:2] + (kg_ops.logistic_mixture_num_params(3, 3),)

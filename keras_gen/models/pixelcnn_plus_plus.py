@@ -26,7 +26,7 @@ from keras_gen.layers.gated_resnet import GatedResNetBlock
 from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose
 from keras_gen.models.autoregressive import AutoregressiveModel
 from keras_gen.ops.shift import down_shift, right_shift
-from keras_gen.validation import check_int
+from keras_gen.validation import check_bool, check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -40,6 +40,10 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         num_downsamplings: stride-2 steps of the first pass (2 in the paper: 32, 16, 8).
         num_components: logistic mixture components K (10 in the paper).
         dropout: dropout rate inside the blocks (0.5 in the paper on CIFAR-10).
+        shortcuts: the long short-cuts from every block of the first pass to its mirror
+            in the second (the paper's ablation turns them off). With ``False`` the blocks
+            stay and only the connections go; the stride-2 path alone then joins the
+            input to the output, and some pixels no longer see their left neighbour.
         seed: seed of the dropout.
 
     The stride-2 layers treat even and odd rows differently, so the sampler runs the
@@ -66,6 +70,7 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         num_downsamplings=2,
         num_components=10,
         dropout=0.5,
+        shortcuts=True,
         seed=None,
         **kwargs,
     ):
@@ -75,6 +80,7 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         self.blocks_per_stage = check_int("blocks_per_stage", blocks_per_stage, minimum=0)
         self.num_downsamplings = check_int("num_downsamplings", num_downsamplings, minimum=0)
         self.dropout, self.seed = float(dropout), seed
+        self.shortcuts = check_bool("shortcuts", shortcuts)
         factor = 2**self.num_downsamplings
         if self.image_shape[0] % factor or self.image_shape[1] % factor:
             raise ValueError(
@@ -139,9 +145,13 @@ class PixelCNNPlusPlus(AutoregressiveModel):
             for block_down, block_down_right in zip(
                 self.second_down[level], self.second_down_right[level], strict=True
             ):
-                down = block_down([down, down_skips.pop()], training=training)
-                skip = ops.concatenate([down, down_right_skips.pop()], axis=-1)
-                down_right = block_down_right([down_right, skip], training=training)
+                if self.shortcuts:
+                    down = block_down([down, down_skips.pop()], training=training)
+                    auxiliary = ops.concatenate([down, down_right_skips.pop()], axis=-1)
+                else:
+                    down = block_down(down, training=training)
+                    auxiliary = down
+                down_right = block_down_right([down_right, auxiliary], training=training)
         return self.output_layer(ops.elu(down_right))
 
     def get_config(self):
@@ -154,5 +164,6 @@ class PixelCNNPlusPlus(AutoregressiveModel):
             "num_downsamplings": self.num_downsamplings,
             "num_components": self.num_components,
             "dropout": self.dropout,
+            "shortcuts": self.shortcuts,
             "seed": self.seed,
         }
