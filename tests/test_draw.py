@@ -191,3 +191,57 @@ def test_attention_frames_have_one_frame_per_step(models):
     np.testing.assert_array_equal(framed[:, 7 : 7 + height, 7 : 7 + width], plain[:, 1 : 1 + height, 1 : 1 + width])
     with pytest.raises(ValueError, match="window must have shape"):
         attention_plots.attention_frames(trace["canvases"], [(trace["write_window"][:2], 3)])
+
+
+COLOUR = (8, 10, 3)
+
+
+def numpy_logistic_log_prob(x, means, log_scale):
+    """log D(x | c) of 8-bit images, written out: one logistic per sub-pixel on the [-1, 1] scale,
+    mean 2 sigmoid(c) - 1, bins of width 2/255, the end bins taking the tails (Salimans et al., eq. 2)."""
+    centre = x.astype("float64") / 127.5 - 1.0
+    mean, scale = 2.0 * means.astype("float64") - 1.0, np.exp(log_scale.astype("float64"))
+
+    def cdf(value):
+        return 1.0 / (1.0 + np.exp(-(value - mean) / scale))
+
+    upper = np.where(x == 255, 1.0, cdf(centre + 1 / 255))
+    lower = np.where(x == 0, 0.0, cdf(centre - 1 / 255))
+    return np.log(upper - lower)  # per sub-pixel
+
+
+@pytest.fixture(scope="module")
+def colour_model():
+    keras.utils.set_random_seed(3)
+    model = make_draw(True, image_shape=COLOUR, output="logistic")
+    model.log_scale.assign(np.array([-1.5, -2.0, -2.5], "float32"))
+    return model
+
+
+def test_colour_likelihood_is_a_discretised_logistic_per_sub_pixel(colour_model, rng):
+    """8-bit colour: the ELBO's reconstruction term against NumPy, and D(x | c) sums to one over the 256 values."""
+    x = rng.integers(0, 256, (4,) + COLOUR)
+    trace = colour_model.reconstruction_trace(x, seed=5)
+    log_scale = keras.ops.convert_to_numpy(colour_model.log_scale)
+    expected = numpy_logistic_log_prob(x, trace["canvases"][:, -1], log_scale).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(colour_model.log_prob(x, seed=5), expected - trace["kl"][:, -1], rtol=1e-4)
+    # the written-out D sums to one over the 256 values of a sub-pixel, for any mean and each channel's scale
+    values = np.broadcast_to(np.arange(256).reshape(256, 1, 1, 1), (256, 1, 5, 3))
+    means = np.broadcast_to(np.array([0.0, 0.03, 0.5, 0.97, 1.0]).reshape(1, 1, 5, 1), (256, 1, 5, 3))
+    totals = np.exp(numpy_logistic_log_prob(values, means, log_scale)).sum(axis=0)
+    np.testing.assert_allclose(totals, 1.0, rtol=1e-9)
+
+
+def test_colour_sampling_fit_and_config(colour_model, rng):
+    samples = colour_model.sample(3, seed=1)
+    assert samples.shape == (3,) + COLOUR and samples.dtype == np.uint8
+    np.testing.assert_array_equal(colour_model.sample(3, seed=1), samples)
+    assert DRAW.from_config(colour_model.get_config()).get_config() == colour_model.get_config()
+    with pytest.raises(ValueError, match="0..255"):
+        colour_model.log_prob(np.full((2,) + COLOUR, 300))
+    with pytest.raises(ValueError, match="output"):
+        make_draw(output="gaussian")
+    model = make_draw(True, image_shape=COLOUR, output="logistic")
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    history = model.fit(rng.integers(0, 256, (32,) + COLOUR), batch_size=16, epochs=3, verbose=0).history
+    assert history["nll"][-1] < history["nll"][0]

@@ -12,6 +12,10 @@ receives one latent code per step and adds what it writes to the canvas:
 
 The loss is ``-log D(x | c_T)`` (Bernoulli with means ``sigmoid(c_T)``, eq. 9) plus the
 KL of every step's posterior from the N(0, I) prior, summed over the T steps (eq. 10–11).
+For 8-bit colour images (``output="logistic"``, as for the paper's SVHN and CIFAR-10
+experiments) D is a discretised logistic per sub-pixel instead, with mean ``sigmoid(c_T)``
+on the [0, 1] intensity scale and a learned scale per channel; the network reads the
+images scaled to [0, 1], so eq. 3 keeps its form.
 The posterior layer emits ``(mu_t, log sigma_t^2)``, the VAE's convention (the paper's
 eq. 2 emits ``log sigma_t``: the same family, up to a factor 2 in the affine map).
 """
@@ -24,15 +28,17 @@ from keras_gen import ops as kg_ops
 from keras_gen.layers import AttentiveRead, AttentiveWrite, FullRead, FullWrite
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.base import LatentVariableModel
-from keras_gen.validation import check_bool, check_int, resolve_seed
+from keras_gen.validation import check_bool, check_choice, check_int, resolve_seed
+
+OUTPUTS = {"bernoulli": "binary", "logistic": "8bit"}  # the likelihood D and the data it takes
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class DRAW(LatentVariableModel):
-    """The DRAW network with or without Gaussian attention, for binary images.
+    """The DRAW network with or without Gaussian attention, for binary or 8-bit images.
 
     Args:
-        image_shape: (H, W, C) of the binary images.
+        image_shape: (H, W, C) of the images; read and write use one filterbank for all C channels.
         T: number of drawing steps (glimpses, latent codes and canvas updates).
         read_n: the read grid is read_n × read_n filters (attention only).
         write_n: the write patch is write_n × write_n pixels (attention only).
@@ -41,6 +47,9 @@ class DRAW(LatentVariableModel):
         attention: ``True``: read and write through N×N grids of Gaussian filters whose
             place, zoom and sharpness the decoder chooses (eq. 19–29); ``False``: read
             the whole image and error image, write the whole canvas (eq. 17–18).
+        output: ``"bernoulli"`` (binary images) or ``"logistic"`` (8-bit images: a
+            discretised logistic per sub-pixel, section 2.1 of Salimans et al. 2017 with one
+            component and no colour coupling, its scale learned per channel).
         seed: seed of the noise of the reparameterised samples during training.
 
     The initial canvas c_0 and hidden states h^enc_0, h^dec_0 are learned biases. The T
@@ -69,10 +78,13 @@ class DRAW(LatentVariableModel):
         enc_units=256,
         dec_units=256,
         attention=True,
+        output="bernoulli",
         seed=None,
         **kwargs,
     ):
-        super().__init__(image_shape, data_type="binary", **kwargs)
+        check_choice("output", output, OUTPUTS)
+        super().__init__(image_shape, data_type=OUTPUTS[output], **kwargs)
+        self.output_distribution = output
         self.T = check_int("T", T)
         self.read_n = check_int("read_n", read_n)
         self.write_n = check_int("write_n", write_n)
@@ -94,6 +106,10 @@ class DRAW(LatentVariableModel):
         self.initial_canvas = self.add_weight(shape=self.image_shape, initializer="zeros", name="initial_canvas")
         self.initial_h_enc = self.add_weight(shape=(self.enc_units,), initializer="zeros", name="initial_h_enc")
         self.initial_h_dec = self.add_weight(shape=(self.dec_units,), initializer="zeros", name="initial_h_dec")
+        if output == "logistic":  # log s per channel, in the [-1, 1] scale of the bins (width 2/255)
+            self.log_scale = self.add_weight(
+                shape=(self.image_shape[2],), initializer=keras.initializers.Constant(-2.0), name="log_scale"
+            )
         self.create_weights()
 
     def create_weights(self):
@@ -151,7 +167,7 @@ class DRAW(LatentVariableModel):
         steps of ``KL(Q(Z_t) || P)`` and ``log p(z_t) - log Q(z_t | h^enc_t)``; with
         ``keep_steps`` also the record of every step, stacked as (T, B, ...).
         """
-        x = ops.cast(x, self.compute_dtype)
+        x = self.scale_image(x)
         batch_size = ops.shape(x)[0]
         seed_generator = self.seed_generator if seed_generator is None else seed_generator
         noise = keras.random.normal((self.T, batch_size, self.z_dim), dtype=self.compute_dtype, seed=seed_generator)
@@ -189,6 +205,30 @@ class DRAW(LatentVariableModel):
             return new, new
 
         return ops.scan(step, self._initial_record(ops.shape(z)[1], with_encoder=False), z)[1]
+
+    def scale_image(self, x):
+        """The images as the network reads them: binary as they are, 8-bit values divided by 255."""
+        x = ops.cast(x, self.compute_dtype)
+        return x if self.output_distribution == "bernoulli" else x / 255.0
+
+    def logistic_params(self, means):
+        """The parameters of D(x | c) per pixel for means ``sigmoid(c)`` in [0, 1], in the layout of
+        ``keras_gen.ops.logistic_mixture`` with one component: the mean ``2 sigmoid(c) - 1`` on the
+        bins' [-1, 1] scale, the learned log-scale of each channel, no coupling between channels."""
+        means = ops.cast(means, "float32")
+        channels = self.image_shape[2]
+        pixels = tuple(ops.shape(means)[:-1])
+        log_scales = ops.broadcast_to(ops.cast(self.log_scale, "float32"), ops.shape(means))
+        couplings = ops.zeros(pixels + (channels * (channels - 1) // 2,), "float32")
+        logit = ops.zeros(pixels + (1,), "float32")
+        return ops.concatenate([logit, 2.0 * means - 1.0, log_scales, couplings], axis=-1)
+
+    def reconstruction_log_prob(self, x, params):
+        if self.output_distribution == "bernoulli":
+            return super().reconstruction_log_prob(x, params)
+        means = ops.sigmoid(ops.cast(params, "float32"))
+        per_pixel = kg_ops.discretized_logistic_mixture_log_prob(ops.cast(x, "float32"), self.logistic_params(means))
+        return ops.sum(per_pixel, axis=(1, 2))
 
     def reconstruct(self, x, training=False, seed_generator=None):
         """The final canvas c_T (Bernoulli logits) and the KL summed over the T steps (eq. 10–11)."""
@@ -250,8 +290,18 @@ class DRAW(LatentVariableModel):
         return {**trace, "z": z}
 
     def sample_means(self, n, seed=None):
-        """The Bernoulli means sigmoid(c_T) of n images, with z_t ~ N(0, I) for t = 1..T."""
+        """The means sigmoid(c_T) of D for n images, in [0, 1], with z_t ~ N(0, I) for t = 1..T."""
         return self.generation_trace(n, seed=seed)["canvases"][:, -1]
+
+    def sample(self, n, seed=None):
+        """``n`` images from the prior: binary (Bernoulli) or 8-bit (uint8, discretised logistic)."""
+        if self.output_distribution == "bernoulli":
+            return super().sample(n, seed)
+        seed = resolve_seed(seed)
+        means = self.sample_means(check_int("n", n), seed)
+        uniform = np.random.default_rng((seed, 1)).random(means.shape[:-1] + (1 + means.shape[-1],), dtype=np.float32)
+        drawn = kg_ops.sample_discretized_logistic_mixture(self.logistic_params(means), uniform)
+        return np.asarray(ops.convert_to_numpy(drawn)).round().astype("uint8")
 
     def get_config(self):
         return {
@@ -263,5 +313,6 @@ class DRAW(LatentVariableModel):
             "enc_units": self.enc_units,
             "dec_units": self.dec_units,
             "attention": self.attention,
+            "output": self.output_distribution,
             "seed": self.seed,
         }
