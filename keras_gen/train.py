@@ -44,13 +44,16 @@ class Recipe:
         model: class name in ``keras_gen.models``.
         config: the constructor's keyword arguments.
         data: ``"mnist_dynamic"`` (binarised MNIST, fresh pixels every epoch; the test
-            set is ``load_mnist("fixed").x_test``).
+            set is ``load_mnist("fixed").x_test``) or ``"color_images"`` (8-bit colour:
+            CIFAR-10 where it can be had, else the offline photograph crops; the
+            metadata names which).
         epochs, batch_size: the budget.
         learning_rate, final_learning_rate: Adam's rate, cosine-decayed from the first to
             the second over the whole run.
         clipnorm: optional clipping of the gradient's global norm (Adam's ``global_clipnorm``).
         test_samples: ``None`` for an exact likelihood, else the k of the importance-weighted
             bound reported as ``test_nll``.
+        labels: the model is class-conditional: trained and scored with the images' labels.
         chapter: the notebook that shows it.
     """
 
@@ -64,6 +67,7 @@ class Recipe:
     chapter: str
     clipnorm: float | None = None
     test_samples: int | None = None
+    labels: bool = False
 
 
 def draw_recipe(attention):
@@ -110,6 +114,27 @@ def pixelrnn_recipe(layer_type):
         learning_rate=1e-3,
         final_learning_rate=5e-5,
         chapter="notebooks/04_row_lstm.ipynb" if layer_type == "row_lstm" else "notebooks/05_diagonal_bilstm.ipynb",
+    )
+
+
+def gated_pixelcnn_recipe(conditional):
+    """Chapter 7's MNIST Gated PixelCNN (32 maps, a 7×7 block and 7 of 3×3), unconditional or given the digit."""
+    return Recipe(
+        model="GatedPixelCNN",
+        config={
+            "image_shape": (28, 28, 1),
+            "filters": 32,
+            "num_layers": 7,
+            "output": "bernoulli",
+            **({"num_classes": 10} if conditional else {}),
+        },
+        data="mnist_dynamic",
+        epochs=12,
+        batch_size=64,
+        learning_rate=1e-3,
+        final_learning_rate=5e-5,
+        labels=conditional,
+        chapter="notebooks/07_gated_pixelcnn.ipynb",
     )
 
 
@@ -172,15 +197,46 @@ RECIPES = {
         test_samples=10,
         chapter="notebooks/09_pixelvae.ipynb",
     ),
-    "gated_pixelcnn": Recipe(
-        model="GatedPixelCNN",
-        config={"image_shape": (28, 28, 1), "filters": 32, "num_layers": 7, "output": "bernoulli"},
+    # the two Gated PixelCNNs of chapter 7 differ only in the digit label (and see the same digits)
+    "gated_pixelcnn": gated_pixelcnn_recipe(conditional=False),
+    "gated_pixelcnn_conditional": gated_pixelcnn_recipe(conditional=True),
+    # two stages of the 4-layer Row LSTM network of chapter 6, the small image every second pixel
+    "multiscale_pixelrnn": Recipe(
+        model="MultiScalePixelRNN",
+        config={
+            "image_shape": (28, 28, 1),
+            "factor": 2,
+            "layer_type": "row_lstm",
+            "num_layers": 4,
+            "units": 16,
+            "skip": True,
+            "output": "bernoulli",
+        },
         data="mnist_dynamic",
-        epochs=12,
+        epochs=10,
         batch_size=64,
         learning_rate=1e-3,
         final_learning_rate=5e-5,
-        chapter="notebooks/07_gated_pixelcnn.ipynb",
+        chapter="notebooks/06_multiscale_pixelrnn.ipynb",
+    ),
+    # chapter 8's network at the size TensorFlow Probability's PixelCNN is benchmarked at (benchmarks/)
+    "pixelcnn_plus_plus": Recipe(
+        model="PixelCNNPlusPlus",
+        config={
+            "image_shape": (32, 32, 3),
+            "filters": 32,
+            "blocks_per_stage": 2,
+            "num_downsamplings": 2,
+            "num_components": 10,
+            "dropout": 0.5,
+            "seed": 0,
+        },
+        data="color_images",
+        epochs=10,
+        batch_size=16,
+        learning_rate=1e-3,
+        final_learning_rate=5e-5,
+        chapter="notebooks/08_pixelcnn_plus_plus.ipynb",
     ),
 }
 
@@ -194,7 +250,14 @@ def load_data(recipe):
     """The recipe's ``ImageData``: training images, labels and the test set."""
     if recipe.data == "mnist_dynamic":
         return datasets.load_mnist("dynamic")
+    if recipe.data == "color_images":
+        return datasets.load_color_images()
     raise ValueError(f"unknown data {recipe.data!r}.")
+
+
+def test_conditions(recipe, data, n):
+    """The conditions a checkpoint's model is scored with on the first ``n`` test images: the labels, or none."""
+    return {"label": data.y_test[:n]} if recipe.labels else {}
 
 
 def build_model(recipe):
@@ -253,11 +316,12 @@ def git_commit():
     return head.stdout.strip() + ("-dirty" if changed else "")
 
 
-def test_log_prob(model, recipe, x, *, seed=0):
-    """Per-image test log-likelihood (nats): exact, or the recipe's importance-weighted bound."""
+def test_log_prob(model, recipe, data, *, seed=0):
+    """Per-image log-likelihood (nats) of ``data``'s test images: exact, or the recipe's importance-weighted bound."""
+    conditions = test_conditions(recipe, data, len(data.x_test))
     if recipe.test_samples is None:
-        return model.log_prob(x)
-    return model.log_prob(x, num_samples=recipe.test_samples, seed=seed)
+        return model.log_prob(data.x_test, **conditions)
+    return model.log_prob(data.x_test, num_samples=recipe.test_samples, seed=seed, **conditions)
 
 
 class SaveProgress(keras.callbacks.Callback):
@@ -293,7 +357,7 @@ def write_json(path, data):
 def _recipe_record(recipe, epochs, num_train):
     """What defines a run: a resumed run must match it."""
     record = {key: getattr(recipe, key) for key in TRAINING_FIELDS}
-    record.update(epochs=epochs, num_train=num_train)
+    record.update(epochs=epochs, num_train=num_train, **({"labels": True} if recipe.labels else {}))
     return json.loads(json.dumps(record))  # tuples as lists, as they come back from JSON
 
 
@@ -324,7 +388,7 @@ def train(
     run_dir = run_dir or os.path.join("runs", name)
     os.makedirs(run_dir, exist_ok=True)
     data = load_data(recipe).subset(train_images, test_images)
-    batches = data.train_batches(recipe.batch_size, seed=0)
+    batches = data.train_batches(recipe.batch_size, seed=0, with_labels=recipe.labels)
     record = _recipe_record(recipe, epochs, len(data.x_train))
 
     progress_path = os.path.join(run_dir, "progress.json")
@@ -368,7 +432,8 @@ def train(
             batches,
             initial_epoch=done,
             epochs=target,
-            validation_data=(data.x_test[:VALIDATION_IMAGES],),
+            validation_data=(data.x_test[:VALIDATION_IMAGES],)
+            + ((data.y_test[:VALIDATION_IMAGES],) if recipe.labels else ()),
             verbose=0,
             callbacks=callbacks,
         )
@@ -380,8 +445,12 @@ def train(
 def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verbose=True):
     """Evaluate the trained ``model`` and write ``NAME.weights.h5`` and ``NAME.json`` to ``out_dir``."""
     start = time.time()
-    log_p = test_log_prob(model, recipe, data.x_test)
-    check = model.log_prob(data.x_test[:CHECK_IMAGES], **({} if recipe.test_samples is None else {"seed": 0}))
+    log_p = test_log_prob(model, recipe, data)
+    check = model.log_prob(
+        data.x_test[:CHECK_IMAGES],
+        **test_conditions(recipe, data, CHECK_IMAGES),
+        **({} if recipe.test_samples is None else {"seed": 0}),
+    )
     eval_seconds = time.time() - start
     nll = -np.asarray(log_p, dtype="float64")
     info = {
@@ -393,6 +462,7 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
             "dataset": data.name,
             "binarization": data.binarize,
             "train_images": int(len(data.x_train)),
+            **({"labels": "the model is conditioned on the images' labels"} if recipe.labels else {}),
             "validation": f"the first {min(VALIDATION_IMAGES, len(data.x_test)):,} test images, logged every epoch "
             "(monitoring only: no early stopping or model selection)",
         },

@@ -55,9 +55,11 @@ def test_shipped_checkpoints_have_complete_metadata():
 def test_shipped_checkpoint_reproduces_its_check_nll(name):
     meta = pretrained.info(name)
     model = pretrained.load(name)
-    x = datasets.load_mnist("fixed").x_test[: meta["check_images"]]
+    recipe = train.RECIPES[name]
+    data = train.load_data(recipe)
+    x, conditions = data.x_test[: meta["check_images"]], train.test_conditions(recipe, data, meta["check_images"])
     exact = meta["check_how"] == "exact"
-    nll = -np.mean(model.log_prob(x) if exact else model.log_prob(x, seed=0))
+    nll = -np.mean(model.log_prob(x, **conditions) if exact else model.log_prob(x, seed=0, **conditions))
     assert abs(nll - meta["check_nll"]) <= (0.5 if exact else 1.0), (name, nll, meta["check_nll"])
 
 
@@ -102,6 +104,20 @@ def test_tiny_checkpoint_loads_with_its_numbers(tiny_checkpoint):
     x = datasets.load_mnist("fixed").x_test[: meta["check_images"]]
     assert abs(-np.mean(model.log_prob(x)) - meta["check_nll"]) < 1e-3
     assert meta["sha256"] == train.sha256(os.path.join(out, "pixelcnn.weights.h5"))
+
+
+@needs_mnist
+@pytest.mark.parametrize("name", ["gated_pixelcnn_conditional", "pixelcnn_plus_plus"])
+def test_conditional_and_colour_recipes_train_and_reproduce_their_numbers(tmp_path, name):
+    """A class-conditional recipe trains and is scored with the labels; a colour one on the colour images."""
+    meta = train.train(name, run_dir=str(tmp_path / "run"), out_dir=str(tmp_path / "out"), **{**TINY, "epochs": 1})
+    recipe = train.RECIPES[name]
+    assert ("labels" in meta["data"]) == recipe.labels
+    assert ("test_bits_per_dim" in meta) == (recipe.data == "color_images")
+    model = pretrained.load(name, directory=str(tmp_path / "out"))
+    data = train.load_data(recipe)
+    x, conditions = data.x_test[: meta["check_images"]], train.test_conditions(recipe, data, meta["check_images"])
+    assert abs(-np.mean(model.log_prob(x, **conditions)) - meta["check_nll"]) < 1e-3
 
 
 def _copy(root, name):
