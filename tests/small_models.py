@@ -51,6 +51,20 @@ SMALL_MODELS = {
         models.PixelVAE,
         dict(image_shape=(8, 8, 1), latent_dim=2, hidden_units=(8,), map_channels=2, filters=4, num_layers=1, seed=1),
     ),
+    "hierarchical_pixelvae": (
+        models.HierarchicalPixelVAE,
+        dict(
+            image_shape=(8, 8, 1),
+            latent_dim=2,
+            top_dim=1,
+            hidden_units=(8,),
+            top_hidden_units=(4,),
+            map_channels=2,
+            filters=4,
+            num_layers=1,
+            seed=1,
+        ),
+    ),
 }
 
 

@@ -4,6 +4,7 @@ from keras_gen.models.autoregressive import AutoregressiveModel
 from keras_gen.models.base import GaussianLatentModel, GenerativeModel, LatentVariableModel
 from keras_gen.models.draw import DRAW
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
+from keras_gen.models.hierarchical_pixelvae import HierarchicalPixelVAE
 from keras_gen.models.multiscale_pixelrnn import MultiScalePixelRNN
 from keras_gen.models.pixelcnn import PixelCNN
 from keras_gen.models.pixelcnn_plus_plus import PixelCNNPlusPlus
@@ -24,4 +25,5 @@ __all__ = [
     "PixelRNN",
     "MultiScalePixelRNN",
     "PixelVAE",
+    "HierarchicalPixelVAE",
 ]

@@ -146,6 +146,7 @@ class LatentVariableModel(GenerativeModel):
     """
 
     metric_names = ("nll", "reconstruction", "kl")
+    elbo_columns = ("reconstruction", "kl")  # what _elbo_graph stacks per image
 
     def __init__(self, image_shape, data_type="binary", free_nats=0.0, **kwargs):
         super().__init__(image_shape, data_type=data_type, **kwargs)
@@ -199,13 +200,16 @@ class LatentVariableModel(GenerativeModel):
         return ops.stack([self.reconstruction_log_prob(x, params), kl], axis=-1)
 
     def elbo_terms(self, x, *, batch_size=256, seed=None):
-        """The two ELBO terms per image, ``{"reconstruction": E log p(x|z), "kl": KL}`` (nats).
+        """The ELBO terms per image, ``{"reconstruction": E log p(x|z), "kl": KL}`` (nats).
 
-        The expectation is estimated with one sample of z; the KL is exact.
+        The expectation is estimated with one sample of z; the KL is exact. Models with more
+        terms (``elbo_columns``, the columns ``_elbo_graph`` stacks) add them, and ``kl`` is their sum.
         """
         x = self.check_images(x)
         terms = self.run_compiled("elbo", self._elbo_graph, {"x": x}, batch_size=batch_size, seed=seed)
-        return {"reconstruction": terms[:, 0], "kl": terms[:, 1]}
+        named = {name: terms[:, k] for k, name in enumerate(self.elbo_columns)}
+        named.setdefault("kl", sum(named[name] for name in self.elbo_columns[1:]))
+        return named
 
     def log_prob(self, x, num_samples=None, *, batch_size=None, seed=None):
         """A lower bound on log p(x) per image, in nats.
