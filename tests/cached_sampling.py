@@ -41,7 +41,7 @@ def assert_cached_params_equal_the_network(model, images, **conditions):
     height, width, channels = model.image_shape
     steps = channels if model.head.per_channel else 1
     expected = ops.convert_to_numpy(model(model.join_inputs(images, conditions)))
-    cache = model.sampling_cache(ops.zeros(images.shape), conditions)
+    cache = model.sampling_cache(ops.zeros(images.shape), conditions, 0)
     for row in range(height):
         cache, row_state = model.start_row(cache, row)
         for column in range(width):

@@ -70,6 +70,7 @@ LAYERS = {
         [normal(2, 4, 5, 2), normal(2, 4, 5, 2)],
         lambda layer, inputs: layer(inputs[0], condition=inputs[1]),
     ),
+    "DownShift": (lambda: layers.DownShift(), normal(2, 4, 4, 3), None),
     "ShiftedConv2D": (lambda: layers.ShiftedConv2D(4, (2, 2), "down_right", strides=2), normal(2, 4, 4, 3), None),
     "ShiftedConv2DTranspose": (lambda: layers.ShiftedConv2DTranspose(4), normal(2, 2, 3, 3), None),
     "PixelCNNResidualBlock": (lambda: PixelCNNResidualBlock(4, 3), normal(2, 5, 5, 4), None),

@@ -4,6 +4,7 @@ whole-pixel causality without a blind spot, likelihood, training, sampling, savi
 import keras
 import numpy as np
 import pytest
+from cached_sampling import assert_cached_equals_reference, assert_cached_params_equal_the_network, randomise_biases
 from causality import assert_causal, input_jacobian
 
 from keras_gen import ops as kg_ops
@@ -161,6 +162,20 @@ def test_sampling_and_completion_are_seeded(model, images):
     assert not np.array_equal(first, model.sample(3, seed=12))
     completed = model.complete(images, known_rows=2, seed=1)
     np.testing.assert_array_equal(completed[:, :2], images[:, :2])
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [dict(blocks_per_stage=1, num_downsamplings=2), dict(blocks_per_stage=1, num_downsamplings=1, shortcuts=False)],
+)
+def test_cached_sampler_equals_the_reference(settings):
+    """Row by row (ShiftedRows), the parameters at every pixel are the network's, and the images the reference's."""
+    keras.utils.set_random_seed(2)
+    model = PixelCNNPlusPlus((4, 4, 3), filters=FILTERS, num_components=2, dropout=0.5, seed=0, **settings)
+    rng = np.random.default_rng(0)
+    randomise_biases(model, rng)
+    assert_cached_params_equal_the_network(model, rng.integers(0, 256, (2, 4, 4, 3)))
+    assert_cached_equals_reference(model, n=3, known_rows=(1, 2, 3))
 
 
 def test_save_and_load_round_trip(model, images, tmp_path):

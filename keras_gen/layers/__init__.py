@@ -8,7 +8,7 @@ from keras_gen.layers.gaussian import GaussianSample
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.residual_lstm import ResidualLSTMBlock
 from keras_gen.layers.row_lstm import RowLSTM
-from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose
+from keras_gen.layers.shifted_conv import DownShift, ShiftedConv2D, ShiftedConv2DTranspose
 
 __all__ = [
     "AttentionWindow",
@@ -21,6 +21,7 @@ __all__ = [
     "GaussianSample",
     "GatedPixelCNNBlock",
     "DiagonalBiLSTM",
+    "DownShift",
     "DiagonalLSTM",
     "ResidualLSTMBlock",
     "RowLSTM",

@@ -14,6 +14,7 @@ shifted convolutions of the block's own stream, so the block is as causal as the
 import keras
 from keras import layers, ops
 
+from keras_gen.layers.apply import apply_layer
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.shifted_conv import ShiftedConv2D
 from keras_gen.validation import check_int
@@ -37,7 +38,8 @@ class GatedResNetBlock(keras.layers.Layer):
         dropout: rate of the dropout before the second convolution (0.5 in the paper).
         seed: seed of the dropout.
 
-    Call on ``x`` or on ``[x, a]`` with an auxiliary map ``a`` of the same height and width.
+    Call on ``x`` or on ``[x, a]`` with an auxiliary map ``a`` of the same height and width;
+    ``conv(layer, inputs)`` applies the two shifted convolutions (:mod:`keras_gen.layers.apply`).
 
     Example::
 
@@ -78,12 +80,12 @@ class GatedResNetBlock(keras.layers.Layer):
             self.auxiliary = layers.Dense(self.filters, dtype=self.dtype_policy, name="auxiliary")
             self.auxiliary.build(tuple(input_shape[1][:-1]) + (2 * input_shape[1][-1],))
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, conv=apply_layer):
         x, a = inputs if isinstance(inputs, (list, tuple)) else (inputs, None)
-        hidden = self.conv_in(concat_elu(x))
+        hidden = conv(self.conv_in, concat_elu(x))
         if a is not None:
             hidden = hidden + self.auxiliary(concat_elu(a))
-        gates = self.conv_out(self.drop(concat_elu(hidden), training=training))
+        gates = conv(self.conv_out, self.drop(concat_elu(hidden), training=training))
         return x + gates[..., : self.filters] * ops.sigmoid(gates[..., self.filters :])
 
     def compute_output_shape(self, input_shape):

@@ -11,13 +11,16 @@ Because no kernel weight is masked, every weight is used and no blind spot opens
 
 Strided versions halve the resolution; the transposed versions double it back,
 cropped so that fine position (i, j) reads only coarse positions that summarise
-pixels at or above (and, for the down-right stream, at or left of) it.
+pixels at or above (and, for the down-right stream, at or left of) it. ``DownShift``
+moves maps one row down, as a layer, so that a network's ``conv`` hook
+(:mod:`keras_gen.layers.apply`) treats it like the convolutions.
 """
 
 import keras
 from keras import layers, ops
 
 from keras_gen.layers.policy import share_dtype_policy
+from keras_gen.ops.shift import down_shift
 from keras_gen.validation import check_choice, check_int, check_int_pair
 
 SHIFTS = ("down", "down_right")
@@ -145,3 +148,27 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
         batch, *spatial, _ = input_shape
         spatial = [None if n is None else n * self.strides for n in spatial]
         return (batch, *spatial, self.filters)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class DownShift(keras.layers.Layer):
+    """Maps moved one row down (:func:`keras_gen.ops.down_shift`): row i holds row i - 1, row 0 zeros.
+
+    PixelCNN++ starts its down stream this way. As a layer it goes through the network's
+    ``conv`` hook like the shifted convolutions, so the cached sampler can keep its input
+    of the row above (:class:`keras_gen.layers.shifted_rows.ShiftedRows`).
+
+    Example::
+
+        import numpy as np
+        from keras_gen import layers
+
+        x = np.arange(6, dtype="float32").reshape(1, 3, 2, 1)
+        layers.DownShift()(x)[0, :, :, 0]                    # [[0, 0], [0, 1], [2, 3]]
+    """
+
+    def call(self, inputs):
+        return down_shift(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)

@@ -17,7 +17,7 @@ Two compiled samplers draw the same images for the same seed:
   and, inside it, over the sub-pixels of a row; ``cache`` holds the state kept
   across rows, ``row_state`` the state within the current row::
 
-      cache = model.sampling_cache(canvas, conditions)           # once per image
+      cache = model.sampling_cache(canvas, conditions, first_row)  # once per image
       for row in ...:
           cache, row_state = model.start_row(cache, row)          # once per row
           for column, channel in ...:
@@ -367,14 +367,15 @@ class AutoregressiveModel(GenerativeModel):
             cache = self.finish_row(cache, row_state, image_row, row)
             return write_row(canvas, row, image_row), cache
 
-        cache = self.sampling_cache(canvas, conditions)
+        cache = self.sampling_cache(canvas, conditions, first_row)
         return ops.fori_loop(first_row, height, row_step, (canvas, cache))[0]
 
-    def sampling_cache(self, canvas, conditions):
-        """The cached sampler's state for ``canvas`` (B, H, W, C), whose rows up to the first one to draw are known.
+    def sampling_cache(self, canvas, conditions, first_row):
+        """The cached sampler's state for ``canvas`` (B, H, W, C), whose rows above ``first_row`` are known.
 
         Computed once per image: everything that depends only on the conditions, and the
-        state of the known rows (usually from one pass of the network over the canvas).
+        state of the known rows (usually from one pass of the network over the canvas,
+        which makes ``first_row`` of no use; PixelCNN++ runs over the known rows one by one).
         """
         raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
 

@@ -172,7 +172,7 @@ class GatedPixelCNN(AutoregressiveModel):
 
     has_cached_sampler = True
 
-    def sampling_cache(self, canvas, conditions):
+    def sampling_cache(self, canvas, conditions, first_row):
         condition = self.condition_input(conditions)
         cache = {"vertical": [], "terms": []}
         vertical = horizontal = self.scale_image(canvas)

@@ -3,15 +3,11 @@
 import keras
 from keras import ops
 
+from keras_gen.layers.apply import apply_layer
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_bool, check_int, check_kernel_size
-
-
-def apply_layer(layer, inputs):
-    """How ``call`` applies each masked convolution: to whole feature maps."""
-    return layer(inputs)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -162,7 +158,7 @@ class PixelCNN(AutoregressiveModel):
         layers = [self.input_conv] + [block.spatial if self.residual else block for block in self.blocks]
         return [layer for layer in layers if layer.kernel_size != (1, 1)]
 
-    def sampling_cache(self, canvas, conditions):
+    def sampling_cache(self, canvas, conditions, first_row):
         cache = {}
 
         def record(layer, inputs):

@@ -22,10 +22,12 @@ import keras
 from keras import layers, ops
 
 from keras_gen.heads import get_head
+from keras_gen.layers.apply import apply_layer
 from keras_gen.layers.gated_resnet import GatedResNetBlock
-from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose
+from keras_gen.layers.shifted_conv import DownShift, ShiftedConv2D, ShiftedConv2DTranspose
+from keras_gen.layers.shifted_rows import ShiftedRows
 from keras_gen.models.autoregressive import AutoregressiveModel
-from keras_gen.ops.shift import down_shift, right_shift
+from keras_gen.ops.shift import right_shift
 from keras_gen.validation import check_bool, check_int
 
 
@@ -46,8 +48,11 @@ class PixelCNNPlusPlus(AutoregressiveModel):
             input to the output, and some pixels no longer see their left neighbour.
         seed: seed of the dropout.
 
-    The stride-2 layers treat even and odd rows differently, so the sampler runs the
-    network on the whole image at every step (``rows_above`` stays ``None``).
+    The stride-2 layers treat even and odd rows differently, so the reference sampler
+    (``cached=False``) runs the network on the whole image at every step (``rows_above``
+    stays ``None``). The cached sampler runs every layer on the current row of its
+    resolution alone, from the rows above that it keeps
+    (:class:`keras_gen.layers.shifted_rows.ShiftedRows`).
 
     Example::
 
@@ -89,7 +94,9 @@ class PixelCNNPlusPlus(AutoregressiveModel):
             )
         f, n, levels = self.filters, self.blocks_per_stage, self.num_downsamplings
         self.down_input = ShiftedConv2D(f, (2, 3), "down", name="down_input")
+        self.down_input_shift = DownShift(name="down_input_shift")
         self.down_right_input_above = ShiftedConv2D(f, (1, 3), "down", name="down_right_input_above")
+        self.down_right_input_shift = DownShift(name="down_right_input_shift")
         self.down_right_input_left = ShiftedConv2D(f, (2, 1), "down_right", name="down_right_input_left")
         block_seeds = itertools.count(seed) if seed is not None else itertools.repeat(None)
 
@@ -123,36 +130,76 @@ class PixelCNNPlusPlus(AutoregressiveModel):
     def make_head(self, output):
         return get_head(output, num_components=self.num_components)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, conv=apply_layer):
+        """The mixture parameters; ``conv(layer, inputs)`` applies every shifted convolution and row shift.
+
+        By default each runs on whole feature maps; the cached sampler passes
+        :class:`~keras_gen.layers.shifted_rows.ShiftedRows`, which runs it on one row.
+        """
         x = self.scale_image(inputs)
         # a channel of ones tells the zero padding of the shifted convolutions from the image
         x = ops.concatenate([x, ops.ones_like(x[..., :1])], axis=-1)
-        down = down_shift(self.down_input(x))
-        down_right = down_shift(self.down_right_input_above(x)) + right_shift(self.down_right_input_left(x))
+        down = conv(self.down_input_shift, conv(self.down_input, x))
+        down_right = conv(self.down_right_input_shift, conv(self.down_right_input_above, x)) + right_shift(
+            conv(self.down_right_input_left, x)
+        )
         down_skips, down_right_skips = [down], [down_right]
         for level in range(self.num_downsamplings + 1):
             if level > 0:
-                down_skips.append(self.downsample_down[level - 1](down_skips[-1]))
-                down_right_skips.append(self.downsample_down_right[level - 1](down_right_skips[-1]))
+                down_skips.append(conv(self.downsample_down[level - 1], down_skips[-1]))
+                down_right_skips.append(conv(self.downsample_down_right[level - 1], down_right_skips[-1]))
             for block_down, block_down_right in zip(self.first_down[level], self.first_down_right[level], strict=True):
-                down_skips.append(block_down(down_skips[-1], training=training))
-                down_right_skips.append(block_down_right([down_right_skips[-1], down_skips[-1]], training=training))
+                down_skips.append(block_down(down_skips[-1], training=training, conv=conv))
+                down_right_skips.append(
+                    block_down_right([down_right_skips[-1], down_skips[-1]], training=training, conv=conv)
+                )
         down, down_right = down_skips.pop(), down_right_skips.pop()
         for level in reversed(range(self.num_downsamplings + 1)):
             if level < self.num_downsamplings:
-                down = self.upsample_down[level](down)
-                down_right = self.upsample_down_right[level](down_right)
+                down = conv(self.upsample_down[level], down)
+                down_right = conv(self.upsample_down_right[level], down_right)
             for block_down, block_down_right in zip(
                 self.second_down[level], self.second_down_right[level], strict=True
             ):
                 if self.shortcuts:
-                    down = block_down([down, down_skips.pop()], training=training)
+                    down = block_down([down, down_skips.pop()], training=training, conv=conv)
                     auxiliary = ops.concatenate([down, down_right_skips.pop()], axis=-1)
                 else:
-                    down = block_down(down, training=training)
+                    down = block_down(down, training=training, conv=conv)
                     auxiliary = down
-                down_right = block_down_right([down_right, auxiliary], training=training)
+                down_right = block_down_right([down_right, auxiliary], training=training, conv=conv)
         return self.output_layer(ops.elu(down_right))
+
+    # ------------------------------------------------------------ the cached sampler
+    #
+    # The cache holds, for every shifted convolution and row shift, its inputs of the
+    # rows above the current row of its resolution (ShiftedRows). Each step runs the
+    # network on the current image row alone and takes the parameters at the current
+    # pixel; once the row is drawn, one more run on the finished row moves the caches on.
+
+    has_cached_sampler = True
+
+    def row_params(self, cache, image_row, row):
+        """The mixture parameters of image row ``row`` (B, 1, W, P), and the hook that computed them."""
+        rows = ShiftedRows(cache, row, width=self.image_shape[1])
+        return self.call(ops.expand_dims(image_row, 1), conv=rows), rows
+
+    def sampling_cache(self, canvas, conditions, first_row):
+        _, discovery = self.row_params(None, ops.zeros_like(canvas[:, 0]), 0)  # finds the layers
+        cache = dict(discovery.past)  # every layer's zero inputs above the image: the cache of row 0
+        return ops.fori_loop(
+            0, first_row, lambda row, cache: self.finish_row(cache, (), ops.take(canvas, row, axis=1), row), cache
+        )
+
+    def start_row(self, cache, row):
+        return cache, ()
+
+    def cached_params(self, cache, row_state, image_row, row, column):
+        params, _ = self.row_params(cache, image_row, row)
+        return ops.expand_dims(ops.take(params, column, axis=2), 2), row_state
+
+    def finish_row(self, cache, row_state, image_row, row):
+        return self.row_params(cache, image_row, row)[1].advance()
 
     def get_config(self):
         config = super().get_config()

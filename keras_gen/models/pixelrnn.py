@@ -227,7 +227,7 @@ class PixelRNN(AutoregressiveModel):
         lstm = block.lstm
         return [lstm] if self.layer_type == "row_lstm" else [lstm.left_to_right, lstm.right_to_left]
 
-    def sampling_cache(self, canvas, conditions):
+    def sampling_cache(self, canvas, conditions, first_row):
         condition, image = self.condition_map(conditions), self.scale_image(canvas)
         kh, kw = self.input_conv.kernel_size
         cache = {"image": pad_maps(image, kh // 2, kw // 2), "hidden": [], "cells": [], "backward": []}
