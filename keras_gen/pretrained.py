@@ -100,7 +100,7 @@ def describe(name, directory=CHECKPOINT_DIR):
     meta = info(name, directory)
     data, training = meta["data"], meta["training"]
     planned = meta.get("planned_epochs", meta["epochs"])
-    epochs = f"{meta['epochs']} epochs" + (
+    epochs = f"{meta['epochs']} epoch{'' if meta['epochs'] == 1 else 's'}" + (
         f" (of a planned {planned}; the run goes on)" if planned != meta["epochs"] else ""
     )
     return (
