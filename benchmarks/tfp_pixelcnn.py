@@ -8,9 +8,10 @@ normalisation. For each it prints
 * training images per second: a compiled Adam step on the negative log-likelihood,
   batch 16, after a warm-up step that compiles it (``model.fit`` for keras_gen, a
   ``tf.function`` step for TFP, whose distribution is not a Keras model);
-* seconds to sample ``--samples`` images: keras_gen's ``model.sample`` (first call with
-  tracing and compilation, then warm) and TFP's ``sample`` inside a ``tf.function``
-  (first and warm call).
+* seconds to sample ``--samples`` images: keras_gen's ``model.sample`` with its cached
+  sampler (the default) and with the reference sampler (``cached=False``, the whole
+  network at every pixel, as TFP does), each first call with tracing and compilation,
+  then warm; and TFP's ``sample`` inside a ``tf.function`` (first and warm call).
 
 The data are the offline photograph crops (``keras_gen.datasets.load_color_images``).
 Timings vary with the machine and with what else runs on it: compare the two libraries
@@ -42,16 +43,28 @@ def seconds(fn):
 
 
 def keras_gen_speed(images, filters, blocks, samples, seed=0):
-    """Training images/s and sampling seconds (first, warm) of keras_gen's PixelCNNPlusPlus."""
+    """Training images/s and sampling seconds (first, warm) of keras_gen's PixelCNNPlusPlus, per sampler."""
     model = PixelCNNPlusPlus(
         IMAGE_SHAPE, filters=filters, blocks_per_stage=blocks, num_components=COMPONENTS, dropout=0.0, seed=seed
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(images[:BATCH_SIZE], batch_size=BATCH_SIZE, epochs=1, verbose=0)  # compiles the train step
     train_seconds, _ = seconds(lambda: model.fit(images, batch_size=BATCH_SIZE, epochs=1, verbose=0))
-    first, _ = seconds(lambda: model.sample(samples, seed=seed, batch_size=samples))
-    warm, _ = seconds(lambda: model.sample(samples, seed=seed, batch_size=samples))
-    return {"train images/s": len(images) / train_seconds, "sample, first (s)": first, "sample, warm (s)": warm}
+    rows, drawn = {}, {}
+    for sampler, cached in (("cached sampler", True), ("reference sampler", False)):
+
+        def draw(cached=cached):
+            return model.sample(samples, seed=seed, batch_size=samples, cached=cached)
+
+        first, _ = seconds(draw)
+        warm, drawn[sampler] = seconds(draw)
+        rows[f"keras_gen PixelCNNPlusPlus, {sampler}"] = {
+            "train images/s": len(images) / train_seconds,
+            "sample, first (s)": first,
+            "sample, warm (s)": warm,
+        }
+    same = bool((drawn["cached sampler"] == drawn["reference sampler"]).all())
+    return rows, same
 
 
 def tfp_speed(images, filters, blocks, samples, seed=0):
@@ -107,22 +120,29 @@ def main():
     data = load_color_images(size=IMAGE_SHAPE[0]).subset(args.train_images, 1)
     images = data.x_train  # 8-bit values; TFP takes them as floats
     settings = (images, args.filters, args.blocks, args.samples)
-    results = {"keras_gen PixelCNNPlusPlus": keras_gen_speed(*settings), "tfd.PixelCNN": tfp_speed(*settings)}
-    ours, theirs = results.values()
+    results, same = keras_gen_speed(*settings)
+    results["tfd.PixelCNN"] = theirs = tfp_speed(*settings)
+    cached, reference = (results[f"keras_gen PixelCNNPlusPlus, {s} sampler"] for s in ("cached", "reference"))
     print(
         f"{IMAGE_SHAPE} images, {args.filters} filters, {args.blocks} blocks per stage, {COMPONENTS} components, "
         f"batch {BATCH_SIZE}, {len(images)} training images ({data.name}); {hardware()}; Keras {keras.__version__}"
     )
-    print(f"{'':28}{'train images/s':>16}{'sample, first (s)':>20}{'sample, warm (s)':>19}")
+    print(f"{'':46}{'train images/s':>16}{'sample, first (s)':>20}{'sample, warm (s)':>19}")
     for name, row in results.items():
-        print(f"{name:28}{row['train images/s']:16.1f}{row['sample, first (s)']:20.1f}{row['sample, warm (s)']:19.1f}")
-    print(
-        f"keras_gen / TFP: training {ours['train images/s'] / theirs['train images/s']:.2f}× the images/s; "
-        f"sampling (warm) {theirs['sample, warm (s)'] / ours['sample, warm (s)']:.2f}× as fast"
-    )
+        print(f"{name:46}{row['train images/s']:16.1f}{row['sample, first (s)']:20.1f}{row['sample, warm (s)']:19.1f}")
+    ratios = {
+        "training, keras_gen / TFP images/s": cached["train images/s"] / theirs["train images/s"],
+        "sampling (warm), TFP / keras_gen cached": theirs["sample, warm (s)"] / cached["sample, warm (s)"],
+        "sampling (warm), TFP / keras_gen reference": theirs["sample, warm (s)"] / reference["sample, warm (s)"],
+        "sampling (warm), keras_gen reference / cached": reference["sample, warm (s)"] / cached["sample, warm (s)"],
+    }
+    for name, ratio in ratios.items():
+        print(f"{name}: {ratio:.2f}×")
+    print(f"the cached and reference samplers drew the same images: {same}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"settings": vars(args), "hardware": hardware(), "results": results}, f, indent=1)
+            report = {"settings": vars(args), "hardware": hardware(), "keras": keras.__version__}
+            json.dump({**report, "results": results, "ratios": ratios, "same images": same}, f, indent=1)
 
 
 if __name__ == "__main__":

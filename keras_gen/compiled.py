@@ -26,9 +26,13 @@ logging.getLogger("tensorflow").addFilter(_SkipRetracingNotice())
 
 
 class GraphRunner(keras.Model):
-    """Calls ``fn(inputs, seed_generator)``, where ``fn`` uses the layers of ``target``."""
+    """Calls ``fn(inputs, seed_generator)``, where ``fn`` uses the layers of ``target``.
 
-    def __init__(self, target, fn):
+    ``jit_compile`` as for ``Model.compile``: ``"auto"`` lets Keras choose (XLA on JAX and
+    on TensorFlow with an accelerator, not on a TensorFlow CPU), ``True`` asks for XLA.
+    """
+
+    def __init__(self, target, fn, jit_compile="auto"):
         super().__init__(name=f"{target.name}_runner")
         self.target = target
         self.fn = fn
@@ -36,6 +40,8 @@ class GraphRunner(keras.Model):
         # No weights of its own to create: marked built, so that JAX's ``predict`` does not
         # first run ``fn`` eagerly on one batch (slow for graphs with traced loops).
         self.built = True
+        if jit_compile != "auto":
+            self.jit_compile = jit_compile
 
     def call(self, inputs):
         return self.fn(inputs, self.seed_generator)
@@ -52,17 +58,18 @@ def forget_runners(model):
         layer.__dict__.pop("_graph_runners", None)
 
 
-def run_compiled(model, key, fn, inputs, *, batch_size, seed=None):
+def run_compiled(model, key, fn, inputs, *, batch_size, seed=None, jit_compile="auto"):
     """Apply ``fn`` batch by batch to the dict of arrays ``inputs``; returns NumPy.
 
     ``key`` names the purpose (with any static settings) so the compiled graph is
     reused across calls; ``seed`` fixes the random numbers that ``fn`` draws from its
     seed generator (``None`` draws a seed from NumPy's global generator, which
-    ``keras.utils.set_random_seed`` also seeds).
+    ``keras.utils.set_random_seed`` also seeds). ``jit_compile`` as for :class:`GraphRunner`,
+    fixed when the graph for ``key`` is first made.
     """
     runners = model.__dict__.setdefault("_graph_runners", {})
     if key not in runners:
-        runners[key] = GraphRunner(model, fn)
+        runners[key] = GraphRunner(model, fn, jit_compile)
     runner = runners[key]
     runner.seed_generator.state.assign(np.array([resolve_seed(seed), 0], dtype="uint32"))
     return runner.predict(inputs, batch_size=batch_size, verbose=0)

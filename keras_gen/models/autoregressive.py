@@ -84,6 +84,8 @@ class AutoregressiveModel(GenerativeModel):
 
     condition_names = ()
     has_cached_sampler = False
+    # XLA for the cached sampler's loop where Keras would not choose it (TensorFlow on a CPU)
+    cached_sampler_jit_compile = "auto"
 
     def __init__(self, image_shape, output="bernoulli", **kwargs):
         head = self.make_head(output)
@@ -274,6 +276,7 @@ class AutoregressiveModel(GenerativeModel):
             {"image": canvas, "noise": noise, "first_row": first_row, **conditions},
             batch_size=batch_size,
             seed=seed,
+            jit_compile=self.cached_sampler_jit_compile if cached else "auto",
         )
         return images if self.data_type == "binary" else images.round().astype("uint8")
 

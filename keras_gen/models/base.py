@@ -120,9 +120,9 @@ class GenerativeModel(keras.Model):
         forget_runners(self)
         return super().save(filepath, *args, **kwargs)
 
-    def run_compiled(self, key, fn, inputs, *, batch_size, seed=None):
+    def run_compiled(self, key, fn, inputs, *, batch_size, seed=None, jit_compile="auto"):
         """Apply the tensor function ``fn(inputs, seed_generator)`` batch-wise, compiled."""
-        return run_compiled(self, key, fn, inputs, batch_size=batch_size, seed=seed)
+        return run_compiled(self, key, fn, inputs, batch_size=batch_size, seed=seed, jit_compile=jit_compile)
 
     def get_config(self):
         return {**super().get_config(), "image_shape": self.image_shape}
