@@ -178,10 +178,6 @@ class PixelCNNPlusPlus(AutoregressiveModel):
     # pixel; once the row is drawn, one more run on the finished row moves the caches on.
 
     has_cached_sampler = True
-    # Each step runs every layer on one row: many small operations, which XLA fuses. Measured on a
-    # 2-core CPU, TensorFlow, 2 samples of 32x32x3 (32 maps, 2 blocks per stage): 20.6 s warm without
-    # XLA, 2.4 s with it (first call 42 s and 37 s); JAX compiles with XLA anyway (2.2 s warm).
-    cached_sampler_jit_compile = True
 
     def row_params(self, cache, image_row, row):
         """The mixture parameters of image row ``row`` (B, 1, W, P), and the hook that computed them."""
