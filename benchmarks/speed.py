@@ -130,7 +130,7 @@ def main():
                 f"pixel, {results[f'{sampler}: naive call / warm']:.1f}x than call per pixel"
             )
         if not model.has_cached_sampler:
-            print("  (no cached sampler yet: cached=True ran the reference sampler)")
+            print("  (no cached sampler: cached=True ran the reference sampler)")
         report["models"][name] = results
     if args.json:
         with open(args.json, "w") as file:
