@@ -64,3 +64,11 @@ def test_log_mean_exp_is_stable():
     values = np.array([[1000.0, 1000.0 + math.log(3.0)], [-1000.0, -1000.0]], dtype="float32")
     got = ops.convert_to_numpy(kg_ops.log_mean_exp(values, axis=1))
     np.testing.assert_allclose(got, [1000.0 + math.log(2.0), -1000.0], rtol=1e-6)
+
+
+def test_split_gaussian_stats_halves_the_last_axis():
+    stats = np.arange(12, dtype="float32").reshape(2, 6)
+    for given in (stats, ops.convert_to_tensor(stats)):
+        mean, log_var = kg_ops.split_gaussian_stats(given)
+        np.testing.assert_array_equal(ops.convert_to_numpy(mean), stats[:, :3])
+        np.testing.assert_array_equal(ops.convert_to_numpy(log_var), stats[:, 3:])

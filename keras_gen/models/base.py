@@ -246,8 +246,7 @@ class GaussianLatentModel(LatentVariableModel):
 
     def encoder_params(self, x):
         """Mean and log-variance of q(z|x), each of shape (B, latent_dim)."""
-        stats = self.encoder(ops.cast(x, self.compute_dtype))
-        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+        return kg_ops.split_gaussian_stats(self.encoder(ops.cast(x, self.compute_dtype)))
 
     def decoder_logits(self, x, z):
         """Bernoulli logits of p(x|z) at every pixel, shape (B, H, W, C), for codes z of shape (B, latent_dim)."""
@@ -281,4 +280,4 @@ class GaussianLatentModel(LatentVariableModel):
             {"x": x},
             batch_size=batch_size,
         )
-        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+        return kg_ops.split_gaussian_stats(stats)

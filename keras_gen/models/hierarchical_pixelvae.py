@@ -71,11 +71,6 @@ class HierarchicalPixelVAE(PixelVAE):
         self.bottom_prior = _gaussian_mlp(self.top_hidden_units, self.latent_dim, self.activation, "bottom_prior")
         super().create_weights()
 
-    @staticmethod
-    def _split(stats):
-        half = ops.shape(stats)[-1] // 2
-        return stats[..., :half], stats[..., half:]
-
     def _levels(self, x, num_samples, seed_generator):
         """One joint draw (z1, z2) ~ q(z1|x) q(z2|z1) per image (k with ``num_samples=k``: shapes (B, k, ...)),
         with the log-densities of both levels under q and the prior, and KL(q(z2|z1) || N(0, I))."""
@@ -84,9 +79,9 @@ class HierarchicalPixelVAE(PixelVAE):
         if num_samples is not None:  # one row per draw, b·k + j, for the dense networks
             z1 = ops.reshape(z1, (-1, self.latent_dim))
             mean, log_var = ops.repeat(mean, num_samples, axis=0), ops.repeat(log_var, num_samples, axis=0)
-        top_mean, top_log_var = self._split(self.top_encoder(z1))
+        top_mean, top_log_var = kg_ops.split_gaussian_stats(self.top_encoder(z1))
         z2 = self.sampler([top_mean, top_log_var], seed_generator=seed_generator)  # one z2 per z1
-        prior_mean, prior_log_var = self._split(self.bottom_prior(z2))
+        prior_mean, prior_log_var = kg_ops.split_gaussian_stats(self.bottom_prior(z2))
         z1_32, z2_32, mean, log_var, top_mean, top_log_var, prior_mean, prior_log_var = (
             ops.cast(t, "float32") for t in (z1, z2, mean, log_var, top_mean, top_log_var, prior_mean, prior_log_var)
         )
@@ -131,7 +126,7 @@ class HierarchicalPixelVAE(PixelVAE):
         stats = self.run_compiled(
             "bottom_prior", lambda inputs, _: self.bottom_prior(inputs["top"]), {"top": top}, batch_size=256
         )
-        mean, log_var = stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+        mean, log_var = kg_ops.split_gaussian_stats(stats)
         noise = np.random.default_rng((resolve_seed(seed), 2)).standard_normal(mean.shape).astype("float32")
         return mean + np.exp(0.5 * log_var) * noise
 

@@ -6,6 +6,7 @@ from keras_gen.ops.distributions import (
     diagonal_gaussian_log_prob,
     gaussian_kl,
     log_mean_exp,
+    split_gaussian_stats,
     standard_normal_log_prob,
 )
 from keras_gen.ops.filterbank import gaussian_filterbank
@@ -30,6 +31,7 @@ __all__ = [
     "logistic_mixture_num_params",
     "right_shift",
     "sample_discretized_logistic_mixture",
+    "split_gaussian_stats",
     "standard_normal_log_prob",
     "skew",
     "unskew",

@@ -22,6 +22,15 @@ def gaussian_kl(mean, log_var):
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
 
+def split_gaussian_stats(stats):
+    """``(mean, log_var)``: the two halves of the last axis of an encoder's output (..., 2d), tensor or NumPy.
+
+    Example: ``mean, log_var = split_gaussian_stats(encoder(x))``.
+    """
+    half = stats.shape[-1] // 2
+    return stats[..., :half], stats[..., half:]
+
+
 def diagonal_gaussian_log_prob(z, mean, log_var):
     """log N(z; mean, diag(exp(log_var))), summed over the last axis."""
     return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
