@@ -5,9 +5,14 @@ Both networks are the PixelCNN++ of Salimans et al. (2017) at one size: 32×32×
 stride-2 steps), a mixture of 10 discretised logistics, no dropout and no weight
 normalisation. For each it prints
 
-* training images per second: a compiled Adam step on the negative log-likelihood,
-  batch 16, after a warm-up step that compiles it (``model.fit`` for keras_gen, a
-  ``tf.function`` step for TFP, whose distribution is not a Keras model);
+* training images per second of a compiled Adam step (Keras's ``Adam`` for both) on the
+  negative log-likelihood, batch 16, after a warm-up step that compiles it, fed two ways:
+  from batches already in memory as tensors (the models alone), and from
+  ``ImageData.train_batches`` through the ``tf.data`` pipeline that keras_gen's ``fit``
+  builds (:func:`keras_gen.datasets.as_tf_dataset`). keras_gen's step is the one ``fit``
+  runs (``model.train_step``); TFP's distribution is not a Keras model, so its step is
+  a ``tf.function`` written here. A third keras_gen figure feeds Keras's own pipeline for
+  a ``PyDataset`` (``keras.Model.fit``), which keeps tf.data's autotuning on;
 * seconds to sample ``--samples`` images: keras_gen's ``model.sample`` with its cached
   sampler (the default) and with the reference sampler (``cached=False``, the whole
   network at every pixel, as TFP does), each first call with tracing and compilation,
@@ -27,7 +32,7 @@ import time
 
 import keras
 
-from keras_gen.datasets import load_color_images
+from keras_gen.datasets import as_tf_dataset, load_color_images
 from keras_gen.models import PixelCNNPlusPlus
 from keras_gen.train import hardware
 
@@ -42,14 +47,45 @@ def seconds(fn):
     return time.perf_counter() - start, result
 
 
-def keras_gen_speed(images, filters, blocks, samples, seed=0):
+def train_speed(step, batches):
+    """Images per second of ``step`` over ``batches`` (an iterable of image batches), after one warm-up step."""
+    step(next(iter(batches)))  # traces and compiles the step
+    count = 0
+
+    def epoch():
+        nonlocal count
+        for batch in batches:
+            loss = step(batch)
+            count += len(batch)
+        return float(loss)  # waits for the last step
+
+    train_seconds, _ = seconds(epoch)
+    return count / train_seconds
+
+
+def feeds(data):
+    """The two ways the benchmark feeds training images: tensors in memory, and keras_gen's tf.data pipeline."""
+    import tensorflow as tf
+
+    in_memory = [tf.constant(data.x_train[i : i + BATCH_SIZE]) for i in range(0, len(data.x_train), BATCH_SIZE)]
+    return {"in memory": in_memory, "fit pipeline": as_tf_dataset(data.train_batches(BATCH_SIZE, seed=0))}
+
+
+def keras_gen_speed(data, filters, blocks, samples, seed=0):
     """Training images/s and sampling seconds (first, warm) of keras_gen's PixelCNNPlusPlus, per sampler."""
+    import tensorflow as tf
+
     model = PixelCNNPlusPlus(
         IMAGE_SHAPE, filters=filters, blocks_per_stage=blocks, num_components=COMPONENTS, dropout=0.0, seed=seed
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    model.fit(images[:BATCH_SIZE], batch_size=BATCH_SIZE, epochs=1, verbose=0)  # compiles the train step
-    train_seconds, _ = seconds(lambda: model.fit(images, batch_size=BATCH_SIZE, epochs=1, verbose=0))
+    step = tf.function(lambda batch: model.train_step((batch,))["loss"])  # the step that fit runs
+    training = {f"train images/s, {feed}": train_speed(step, batches) for feed, batches in feeds(data).items()}
+    keras.Model.fit(model, data.train_batches(BATCH_SIZE, seed=0), epochs=1, verbose=0)  # compiles fit's step
+    keras_seconds, _ = seconds(
+        lambda: keras.Model.fit(model, data.train_batches(BATCH_SIZE, seed=0), epochs=1, verbose=0)
+    )
+    training["train images/s, Keras's PyDataset pipeline"] = len(data.x_train) / keras_seconds
     rows, drawn = {}, {}
     for sampler, cached in (("cached sampler", True), ("reference sampler", False)):
 
@@ -59,7 +95,7 @@ def keras_gen_speed(images, filters, blocks, samples, seed=0):
         first, _ = seconds(draw)
         warm, drawn[sampler] = seconds(draw)
         rows[f"keras_gen PixelCNNPlusPlus, {sampler}"] = {
-            "train images/s": len(images) / train_seconds,
+            **training,
             "sample, first (s)": first,
             "sample, warm (s)": warm,
         }
@@ -67,7 +103,7 @@ def keras_gen_speed(images, filters, blocks, samples, seed=0):
     return rows, same
 
 
-def tfp_speed(images, filters, blocks, samples, seed=0):
+def tfp_speed(data, filters, blocks, samples, seed=0):
     """The same figures for ``tfd.PixelCNN`` (num_resnet = blocks, num_hierarchies = 3)."""
     import tensorflow as tf
     import tensorflow_probability as tfp
@@ -81,30 +117,22 @@ def tfp_speed(images, filters, blocks, samples, seed=0):
         dropout_p=0.0,
         use_weight_norm=False,
     )
-    images = images.astype("float32")
-    distribution.log_prob(images[:1])  # creates the network's variables
-    optimizer = tf.optimizers.Adam(1e-3)
+    distribution.log_prob(tf.zeros((1,) + IMAGE_SHAPE))  # creates the network's variables
+    optimizer = keras.optimizers.Adam(1e-3)
 
     @tf.function
-    def train_step(batch):
+    def step(batch):
         with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(distribution.log_prob(batch))
+            loss = -tf.reduce_mean(distribution.log_prob(tf.cast(batch, "float32")))  # TFP takes the values as floats
         variables = distribution.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    batches = [tf.constant(images[i : i + BATCH_SIZE]) for i in range(0, len(images), BATCH_SIZE)]
-    train_step(batches[0])  # compiles the step
-
-    def epoch():
-        for batch in batches:
-            train_step(batch)
-
-    train_seconds, _ = seconds(epoch)
+    row = {f"train images/s, {feed}": train_speed(step, batches) for feed, batches in feeds(data).items()}
     sample = tf.function(lambda: distribution.sample(samples, seed=seed))
     first, _ = seconds(lambda: sample().numpy())
     warm, _ = seconds(lambda: sample().numpy())
-    return {"train images/s": len(images) / train_seconds, "sample, first (s)": first, "sample, warm (s)": warm}
+    return {**row, "sample, first (s)": first, "sample, warm (s)": warm}
 
 
 def main():
@@ -118,24 +146,33 @@ def main():
     if keras.backend.backend() != "tensorflow":
         raise SystemExit("TensorFlow Probability's PixelCNN runs on TensorFlow: set KERAS_BACKEND=tensorflow.")
     data = load_color_images(size=IMAGE_SHAPE[0]).subset(args.train_images, 1)
-    images = data.x_train  # 8-bit values; TFP takes them as floats
-    settings = (images, args.filters, args.blocks, args.samples)
+    settings = (data, args.filters, args.blocks, args.samples)
     results, same = keras_gen_speed(*settings)
     results["tfd.PixelCNN"] = theirs = tfp_speed(*settings)
     cached, reference = (results[f"keras_gen PixelCNNPlusPlus, {s} sampler"] for s in ("cached", "reference"))
     print(
         f"{IMAGE_SHAPE} images, {args.filters} filters, {args.blocks} blocks per stage, {COMPONENTS} components, "
-        f"batch {BATCH_SIZE}, {len(images)} training images ({data.name}); {hardware()}; Keras {keras.__version__}"
+        f"batch {BATCH_SIZE}, {len(data.x_train)} training images ({data.name}); {hardware()}; "
+        f"Keras {keras.__version__}"
     )
-    print(f"{'':46}{'train images/s':>16}{'sample, first (s)':>20}{'sample, warm (s)':>19}")
+    columns = list(cached)
+    width = max(len(column) for column in columns) + 2
+    print(f"{'':46}" + "".join(f"{column:>{width}}" for column in columns))
     for name, row in results.items():
-        print(f"{name:46}{row['train images/s']:16.1f}{row['sample, first (s)']:20.1f}{row['sample, warm (s)']:19.1f}")
+        cells = (f"{row[column]:{width}.1f}" if column in row else " " * width for column in columns)
+        print(f"{name:46}" + "".join(cells))
     ratios = {
-        "training, keras_gen / TFP images/s": cached["train images/s"] / theirs["train images/s"],
-        "sampling (warm), TFP / keras_gen cached": theirs["sample, warm (s)"] / cached["sample, warm (s)"],
-        "sampling (warm), TFP / keras_gen reference": theirs["sample, warm (s)"] / reference["sample, warm (s)"],
-        "sampling (warm), keras_gen reference / cached": reference["sample, warm (s)"] / cached["sample, warm (s)"],
+        f"training ({feed}), keras_gen / TFP images/s": cached[f"train images/s, {feed}"]
+        / theirs[f"train images/s, {feed}"]
+        for feed in ("in memory", "fit pipeline")
     }
+    ratios.update(
+        {
+            "sampling (warm), TFP / keras_gen cached": theirs["sample, warm (s)"] / cached["sample, warm (s)"],
+            "sampling (warm), TFP / keras_gen reference": theirs["sample, warm (s)"] / reference["sample, warm (s)"],
+            "sampling (warm), keras_gen reference / cached": reference["sample, warm (s)"] / cached["sample, warm (s)"],
+        }
+    )
     for name, ratio in ratios.items():
         print(f"{name}: {ratio:.2f}×")
     print(f"the cached and reference samplers drew the same images: {same}")
