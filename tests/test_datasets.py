@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -92,6 +93,19 @@ def test_tf_dataset_yields_the_same_batches_and_moves_to_the_next_epoch(tmp_path
             np.testing.assert_array_equal(y, y_ref)
         reference.on_epoch_end()
         assert batches.epoch == epoch + 1
+
+
+def test_fit_on_batches_warns_nothing(tmp_path, rng):
+    # the book shows every warning on its pages; Keras warns when fit's default shuffle meets a tf.data.Dataset
+    from keras_gen import models
+
+    data = datasets.load_mnist("dynamic", data_dir=_fake_mnist_dir(tmp_path, rng))
+    model = models.PixelCNN(image_shape=(28, 28, 1), filters=4, num_layers=1)
+    model.compile(optimizer="adam")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = model.fit(data.train_batches(8, seed=0), epochs=2, validation_data=(data.x_test,), verbose=0)
+    assert len(history.history["nll"]) == 2
 
 
 def test_dynamic_binarisation_is_unbiased(tmp_path, rng):

@@ -95,6 +95,7 @@ class GenerativeModel(keras.Model):
         if keras.backend.backend() == "tensorflow":  # tf.data without autotuning: see datasets.as_tf_dataset
             if isinstance(x, keras.utils.PyDataset):
                 x = as_tf_dataset(x)
+                kwargs.setdefault("shuffle", False)  # the PyDataset orders its batches itself, as Keras leaves it to
             if isinstance(validation, keras.utils.PyDataset):
                 kwargs["validation_data"] = as_tf_dataset(validation)
         steps = profiles.dry_run_steps()
