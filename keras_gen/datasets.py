@@ -106,41 +106,6 @@ class ShuffledBatches(keras.utils.PyDataset):
         self.order = self._permutation()
 
 
-def as_tf_dataset(batches):
-    """A ``keras.utils.PyDataset`` as a ``tf.data.Dataset`` of the same batches, one prefetched, autotuning off.
-
-    ``fit`` on TensorFlow turns its input into a ``tf.data`` pipeline, and Keras's
-    pipeline for a ``PyDataset`` read by one worker leaves tf.data's autotuning on. On a
-    CPU whose cores the training step keeps busy, that autotuning waits in backoff steps
-    of whole milliseconds: measured here on one core (TensorFlow, PixelCNN++ of 32 maps,
-    batch 16), a training step fed by Keras's pipeline took 1.02-1.03 s every time, fed
-    by this one 0.92-0.99 s, and fed tensors already in memory 0.81-0.85 s. After the
-    last batch of each pass the dataset's ``on_epoch_end`` runs, as Keras would run it,
-    so a ``ShuffledBatches`` reorders (and redraws its binarisation) every epoch.
-
-    Example::
-
-        data = load_mnist("dynamic")
-        model.fit(as_tf_dataset(data.train_batches(64)), epochs=2)   # what GenerativeModel.fit does on TensorFlow
-    """
-    import tensorflow as tf
-
-    def spec(array):
-        array = np.asarray(array)
-        return tf.TensorSpec((None,) + array.shape[1:], tf.as_dtype(array.dtype))
-
-    def generate():
-        for index in range(len(batches)):
-            yield batches[index]
-        batches.on_epoch_end()
-
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    signature = keras.tree.map_structure(spec, batches[0])
-    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(1).with_options(options)
-
-
 def _binarize(intensities, seed):
     rng = np.random.default_rng(seed)
     return (rng.random(intensities.shape, dtype=np.float32) < intensities).astype("float32")

@@ -4,7 +4,6 @@ import gzip
 import os
 import warnings
 
-import keras
 import numpy as np
 import pytest
 
@@ -74,25 +73,6 @@ def test_dynamic_binarisation_draws_new_pixels_every_epoch(tmp_path, rng):
     x, y = labelled[0]
     assert x.shape == (8, 28, 28, 1) and y.shape == (8,)
     assert len(labelled) == 3
-
-
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a tf.data pipeline: TensorFlow only")
-def test_tf_dataset_yields_the_same_batches_and_moves_to_the_next_epoch(tmp_path, rng):
-    data = datasets.load_mnist("dynamic", data_dir=_fake_mnist_dir(tmp_path, rng))
-    reference, batches = (
-        data.train_batches(batch_size=8, seed=0, with_labels=True),
-        data.train_batches(8, seed=0, with_labels=True),
-    )
-    dataset = datasets.as_tf_dataset(batches)
-    assert int(dataset.cardinality()) == len(reference) == 3
-    for epoch in range(2):  # each pass is one epoch: a new order and new binary images
-        passed = [(x.numpy(), y.numpy()) for x, y in dataset]
-        expected = [reference[i] for i in range(len(reference))]
-        for (x, y), (x_ref, y_ref) in zip(passed, expected, strict=True):
-            np.testing.assert_array_equal(x, x_ref)
-            np.testing.assert_array_equal(y, y_ref)
-        reference.on_epoch_end()
-        assert batches.epoch == epoch + 1
 
 
 def test_fit_on_batches_warns_nothing(tmp_path, rng):

@@ -16,7 +16,6 @@ from keras import ops
 from keras_gen import ops as kg_ops
 from keras_gen import profiles
 from keras_gen.compiled import forget_runners, run_compiled
-from keras_gen.datasets import as_tf_dataset
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import (
     DATA_TYPES,
@@ -92,12 +91,6 @@ class GenerativeModel(keras.Model):
         self._check_data(x)
         validation = kwargs.get("validation_data")
         self._check_data(validation[0] if isinstance(validation, tuple) else validation)
-        if keras.backend.backend() == "tensorflow":  # tf.data without autotuning: see datasets.as_tf_dataset
-            if isinstance(x, keras.utils.PyDataset):
-                x = as_tf_dataset(x)
-                kwargs.setdefault("shuffle", False)  # the PyDataset orders its batches itself, as Keras leaves it to
-            if isinstance(validation, keras.utils.PyDataset):
-                kwargs["validation_data"] = as_tf_dataset(validation)
         steps = profiles.dry_run_steps()
         if steps is None:
             return super().fit(x, y, **kwargs)
