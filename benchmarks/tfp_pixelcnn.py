@@ -10,10 +10,13 @@ normalisation. For each it prints
   from batches already in memory as tensors (the models alone), and from
   ``ImageData.train_batches`` through a ``tf.data`` pipeline with tf.data's autotuning off
   (``tf_batches``). keras_gen's step is the one ``fit`` runs (``model.train_step``); TFP's
-  distribution is not a Keras model, so its step is a ``tf.function`` written here. A third
-  keras_gen figure is ``model.fit`` on ``train_batches``, whose pipeline (Keras's, for a
-  ``PyDataset``) keeps autotuning on: on one busy core that cost whole backoff waits per step
-  here (1.02-1.03 s per step against 0.92-0.99 s with ``tf_batches``);
+  distribution is not a Keras model, so its step is a ``tf.function`` written here. The two
+  libraries take turns, one pass over the training images each, for ``--rounds`` rounds:
+  whatever else runs on the machine then slows both alike, and the figures are the medians
+  over the rounds (the ratio: the median of the rounds' ratios). A third keras_gen figure is
+  ``model.fit`` on ``train_batches``, whose pipeline (Keras's, for a ``PyDataset``) keeps
+  autotuning on: on one busy core that cost whole backoff waits per step here (1.02-1.03 s
+  per step against 0.92-0.99 s with ``tf_batches``);
 * seconds to sample ``--samples`` images: keras_gen's ``model.sample`` with its cached
   sampler (the default) and with the reference sampler (``cached=False``, the whole
   network at every pixel, as TFP does), each first call with tracing and compilation,
@@ -49,9 +52,8 @@ def seconds(fn):
     return time.perf_counter() - start, result
 
 
-def train_speed(step, batches):
-    """Images per second of ``step`` over ``batches`` (an iterable of image batches), after one warm-up step."""
-    step(next(iter(batches)))  # traces and compiles the step
+def epoch_speed(step, batches):
+    """Images per second of ``step`` over one pass of ``batches`` (an iterable of image batches)."""
     count = 0
 
     def epoch():
@@ -63,6 +65,21 @@ def train_speed(step, batches):
 
     train_seconds, _ = seconds(epoch)
     return count / train_seconds
+
+
+def interleaved_speeds(steps, batches, rounds):
+    """``{name: [images/s of each round]}``: the ``steps`` take turns over ``batches``, ``rounds`` times.
+
+    Each step is first called once (tracing and compiling it); then every round runs one
+    pass of each, so that a change in the machine's load falls on all of them.
+    """
+    for step in steps.values():
+        step(next(iter(batches)))
+    speeds = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            speeds[name].append(epoch_speed(step, batches))
+    return speeds
 
 
 def tf_batches(batches):
@@ -93,38 +110,19 @@ def feeds(data):
     return {"in memory": in_memory, "tf.data pipeline": tf_batches(data.train_batches(BATCH_SIZE, seed=0))}
 
 
-def keras_gen_speed(data, filters, blocks, samples, seed=0):
-    """Training images/s and sampling seconds (first, warm) of keras_gen's PixelCNNPlusPlus, per sampler."""
+def keras_gen_model(filters, blocks, seed=0):
+    """keras_gen's PixelCNNPlusPlus at the benchmark's size, compiled with Adam, and its training step."""
     import tensorflow as tf
 
     model = PixelCNNPlusPlus(
         IMAGE_SHAPE, filters=filters, blocks_per_stage=blocks, num_components=COMPONENTS, dropout=0.0, seed=seed
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    step = tf.function(lambda batch: model.train_step((batch,))["loss"])  # the step that fit runs
-    training = {f"train images/s, {feed}": train_speed(step, batches) for feed, batches in feeds(data).items()}
-    model.fit(data.train_batches(BATCH_SIZE, seed=0), epochs=1, verbose=0)  # compiles fit's step
-    keras_seconds, _ = seconds(lambda: model.fit(data.train_batches(BATCH_SIZE, seed=0), epochs=1, verbose=0))
-    training["train images/s, model.fit"] = len(data.x_train) / keras_seconds
-    rows, drawn = {}, {}
-    for sampler, cached in (("cached sampler", True), ("reference sampler", False)):
-
-        def draw(cached=cached):
-            return model.sample(samples, seed=seed, batch_size=samples, cached=cached)
-
-        first, _ = seconds(draw)
-        warm, drawn[sampler] = seconds(draw)
-        rows[f"keras_gen PixelCNNPlusPlus, {sampler}"] = {
-            **training,
-            "sample, first (s)": first,
-            "sample, warm (s)": warm,
-        }
-    same = bool((drawn["cached sampler"] == drawn["reference sampler"]).all())
-    return rows, same
+    return model, tf.function(lambda batch: model.train_step((batch,))["loss"])  # the step that fit runs
 
 
-def tfp_speed(data, filters, blocks, samples, seed=0):
-    """The same figures for ``tfd.PixelCNN`` (num_resnet = blocks, num_hierarchies = 3)."""
+def tfp_distribution(filters, blocks):
+    """``tfd.PixelCNN`` at the same size (num_resnet = blocks, num_hierarchies = 3), and its Adam step."""
     import tensorflow as tf
     import tensorflow_probability as tfp
 
@@ -148,11 +146,41 @@ def tfp_speed(data, filters, blocks, samples, seed=0):
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    row = {f"train images/s, {feed}": train_speed(step, batches) for feed, batches in feeds(data).items()}
+    return distribution, step
+
+
+def training_speeds(data, steps, rounds):
+    """Per feed: ``{name: median images/s}`` and the median over rounds of keras_gen's / TFP's images/s."""
+    speeds, ratios = {}, {}
+    for feed, batches in feeds(data).items():
+        rounds_speeds = interleaved_speeds(steps, batches, rounds)
+        speeds[feed] = {name: float(np.median(values)) for name, values in rounds_speeds.items()}
+        ratios[feed] = float(np.median(np.divide(rounds_speeds["keras_gen"], rounds_speeds["tfd.PixelCNN"])))
+    return speeds, ratios
+
+
+def keras_gen_sampling(model, samples, seed=0):
+    """Sampling seconds (first call, warm call) of each keras_gen sampler, and whether they drew the same images."""
+    timings, drawn = {}, {}
+    for sampler, cached in (("cached sampler", True), ("reference sampler", False)):
+
+        def draw(cached=cached):
+            return model.sample(samples, seed=seed, batch_size=samples, cached=cached)
+
+        first, _ = seconds(draw)
+        warm, drawn[sampler] = seconds(draw)
+        timings[sampler] = {"sample, first (s)": first, "sample, warm (s)": warm}
+    return timings, bool((drawn["cached sampler"] == drawn["reference sampler"]).all())
+
+
+def tfp_sampling(distribution, samples, seed=0):
+    """TFP's ``sample`` inside a ``tf.function``: seconds of the first call and of a warm one."""
+    import tensorflow as tf
+
     sample = tf.function(lambda: distribution.sample(samples, seed=seed))
     first, _ = seconds(lambda: sample().numpy())
     warm, _ = seconds(lambda: sample().numpy())
-    return {**row, "sample, first (s)": first, "sample, warm (s)": warm}
+    return {"sample, first (s)": first, "sample, warm (s)": warm}
 
 
 def main():
@@ -161,18 +189,33 @@ def main():
     parser.add_argument("--blocks", type=int, default=2, help="gated ResNet blocks per stage")
     parser.add_argument("--train-images", type=int, default=320)
     parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5, help="passes of each library, taking turns")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     if keras.backend.backend() != "tensorflow":
         raise SystemExit("TensorFlow Probability's PixelCNN runs on TensorFlow: set KERAS_BACKEND=tensorflow.")
     data = load_color_images(size=IMAGE_SHAPE[0]).subset(args.train_images, 1)
-    settings = (data, args.filters, args.blocks, args.samples)
-    results, same = keras_gen_speed(*settings)
-    results["tfd.PixelCNN"] = theirs = tfp_speed(*settings)
+    model, keras_gen_step = keras_gen_model(args.filters, args.blocks)
+    distribution, tfp_step = tfp_distribution(args.filters, args.blocks)
+    speeds, training_ratios = training_speeds(
+        data, {"keras_gen": keras_gen_step, "tfd.PixelCNN": tfp_step}, args.rounds
+    )
+    training = {
+        name: {f"train images/s, {feed}": speeds[feed][name] for feed in speeds} for name in speeds["in memory"]
+    }
+    model.fit(data.train_batches(BATCH_SIZE, seed=0), epochs=1, verbose=0)  # compiles fit's step
+    keras_seconds, _ = seconds(lambda: model.fit(data.train_batches(BATCH_SIZE, seed=0), epochs=1, verbose=0))
+    training["keras_gen"]["train images/s, model.fit"] = len(data.x_train) / keras_seconds
+    sampling, same = keras_gen_sampling(model, args.samples)
+    results = {
+        f"keras_gen PixelCNNPlusPlus, {sampler}": {**training["keras_gen"], **timings}
+        for sampler, timings in sampling.items()
+    }
+    results["tfd.PixelCNN"] = theirs = {**training["tfd.PixelCNN"], **tfp_sampling(distribution, args.samples)}
     cached, reference = (results[f"keras_gen PixelCNNPlusPlus, {s} sampler"] for s in ("cached", "reference"))
     print(
         f"{IMAGE_SHAPE} images, {args.filters} filters, {args.blocks} blocks per stage, {COMPONENTS} components, "
-        f"batch {BATCH_SIZE}, {len(data.x_train)} training images ({data.name}); {hardware()}; "
+        f"batch {BATCH_SIZE}, {len(data.x_train)} training images ({data.name}), {args.rounds} rounds; {hardware()}; "
         f"Keras {keras.__version__}"
     )
     columns = list(cached)
@@ -182,9 +225,8 @@ def main():
         cells = (f"{row[column]:{width}.1f}" if column in row else " " * width for column in columns)
         print(f"{name:46}" + "".join(cells))
     ratios = {
-        f"training ({feed}), keras_gen / TFP images/s": cached[f"train images/s, {feed}"]
-        / theirs[f"train images/s, {feed}"]
-        for feed in ("in memory", "tf.data pipeline")
+        f"training ({feed}), keras_gen / TFP images/s, median of {args.rounds} rounds": ratio
+        for feed, ratio in training_ratios.items()
     }
     ratios.update(
         {
