@@ -32,7 +32,7 @@ from keras_gen.validation import check_int
 CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints")
 VALIDATION_IMAGES = 1_000  # the first test images, logged every epoch to watch over-fitting
 CHECK_IMAGES = 500  # the first test images of the quick recheck (``check_nll``)
-THREAD_LIMITS = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")  # the thread counts hardware() reports
+THREAD_LIMITS = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "XLA_FLAGS")  # the thread settings hardware() reports
 TRAINING_FIELDS = ("model", "config", "data", "batch_size", "learning_rate", "final_learning_rate", "clipnorm")
 
 
@@ -290,7 +290,8 @@ def sha256(path):
 def hardware():
     """The processor, the cores this process may use and any thread limits set in the environment.
 
-    E.g. ``"CPU: AMD EPYC ... (1 of 2 cores, TF_NUM_INTRAOP_THREADS=1)"``.
+    E.g. ``"CPU: AMD EPYC ... (1 of 2 cores, TF_NUM_INTRAOP_THREADS=1)"``; JAX's thread settings
+    are in ``XLA_FLAGS``, reported whole.
     """
     accelerators = [d for d in keras.distribution.list_devices() if not d.lower().startswith("cpu")]
     if accelerators:

@@ -150,3 +150,12 @@ def test_missing_corrupt_or_mismatched_checkpoints_name_the_training_command(tin
         pretrained.load("pixelcnn", models.PixelCNN.from_config(config), directory=str(root / "out"))
     with pytest.raises(pretrained.CheckpointError, match="holds a PixelCNN, not a VAE"):
         pretrained.load("pixelcnn", models.VAE(latent_dim=2), directory=str(root / "out"))
+
+
+def test_hardware_names_the_thread_settings(monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+    described = train.hardware()
+    if described.startswith("CPU"):
+        assert "TF_NUM_INTRAOP_THREADS=1" in described
+        assert "XLA_FLAGS=--xla_cpu_multi_thread_eigen=false" in described
