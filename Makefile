@@ -55,6 +55,9 @@ dry-run: $(BIN)/.installed data $(KERNEL_STARTUP)
 # goes to this console and not into the chapters' outputs.
 LIBRARY_HASH = $(shell find keras_gen -name '*.py' -o -name '*.json' | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
 BOOK_CACHE ?= $(CURDIR)/_build/.jupyter_cache/$(PROFILE)-$(LIBRARY_HASH)
+# The notebooks the cache lacks run first, BOOK_JOBS at a time (book/execute_notebooks.py);
+# the build then renders them from the cache (it alone would run them one after another).
+BOOK_JOBS ?= 2
 # _config.yml with one build's settings, written under _build (local extensions by absolute path)
 BOOK_CONFIG = sed -e 's|: book/_ext|: $(CURDIR)/book/_ext|'
 
@@ -65,6 +68,8 @@ $(KERNEL_STARTUP): book/_kernel/00-load-backend.py
 book: $(BIN)/.installed data mathjax $(KERNEL_STARTUP)
 	mkdir -p _build
 	$(BOOK_CONFIG) -e 's|^  cache: .*|  cache: $(BOOK_CACHE)|' _config.yml > _build/config-$(PROFILE).yml
+	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=$(PROFILE) \
+	  $(BIN)/python book/execute_notebooks.py --cache $(BOOK_CACHE) --jobs $(BOOK_JOBS) $(wildcard notebooks/*.ipynb)
 	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=$(PROFILE) $(BIN)/jupyter-book build . --config _build/config-$(PROFILE).yml -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
 
