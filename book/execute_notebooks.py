@@ -5,12 +5,14 @@ it reads it, one after another, and leaves a machine's other cores idle. `make b
 first: it executes the notebooks that the cache does not hold (new, or with changed code) in
 ``--jobs`` parallel kernels and stores them where the build looks, keyed the way myst-nb keys
 them, so that the build only renders them. Each notebook runs in its own folder, as in the
-build, with this process's environment (profile, IPython start-up folder).
+build, with this process's environment (profile, IPython start-up folder) and a share of
+the cores each.
 
     python book/execute_notebooks.py --cache _build/.jupyter_cache/cpu --jobs 2 notebooks/*.ipynb
 """
 
 import argparse
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -45,6 +47,17 @@ def execute(path, timeout):
     return notebook, seconds, slowest
 
 
+def share_cores(jobs):
+    """Give each of ``jobs`` kernels its share of the cores, unless the thread counts are set already.
+
+    TensorFlow sizes its thread pools to all the cores; two kernels that each do so on two
+    cores spend much of their time waiting for each other (measured: no faster than one at a time).
+    """
+    threads = str(max(1, len(os.sched_getaffinity(0)) // jobs))
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(name, threads)
+
+
 def is_cached(cache, path):
     try:
         cache.match_cache_notebook(nbformat.read(path, as_version=nbformat.NO_CONVERT))
@@ -64,6 +77,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    share_cores(args.jobs)  # the kernels inherit this environment
     cache = get_cache(args.cache)
     paths = [path.resolve() for path in args.notebooks]
     pending = [path for path in paths if not is_cached(cache, path)]
