@@ -12,6 +12,7 @@ the cores each.
 """
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -86,7 +87,8 @@ def main(argv=None):
     )
     failed = []
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    # "spawn": a fork of a process whose TensorFlow thread pools are running can deadlock
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         runs = {pool.submit(execute, path, args.timeout): path for path in pending}
         for run in as_completed(runs):
             path = runs[run]
