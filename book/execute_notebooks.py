@@ -94,7 +94,7 @@ def main(argv=None):
             path = runs[run]
             try:
                 notebook, seconds, slowest = run.result()
-            except Exception as error:  # the build runs it again and shows the failing cell
+            except Exception as error:  # named below; make stops before the build
                 failed.append(path.name)
                 last_line = (str(error).strip().splitlines() or [""])[-1]
                 print(f"{path.name}: failed ({type(error).__name__}: {last_line})")
