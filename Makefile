@@ -28,12 +28,19 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The tests, the smoke notebooks and the dry run spend most of their time compiling graphs with
+# XLA (everything on JAX; the cached samplers on TensorFlow) and little running them: without
+# LLVM's optimisations XLA compiles about twice as fast here (measured on the PixelCNN++ tests:
+# 81 s against 46 s on JAX, 109 s against 81 s on TensorFlow). Only these targets use it;
+# `make book`, training and the benchmarks keep XLA's defaults. TEST_XLA_FLAGS= turns it off.
+TEST_XLA_FLAGS ?= --xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true
+
 unit-tests: $(BIN)/.installed data
-	KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests
-	KERAS_BACKEND=jax $(BIN)/pytest -q tests
+	XLA_FLAGS="$(TEST_XLA_FLAGS)" KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests
+	XLA_FLAGS="$(TEST_XLA_FLAGS)" KERAS_BACKEND=jax $(BIN)/pytest -q tests
 
 notebook-tests: $(BIN)/.installed data $(KERNEL_STARTUP)
-	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
+	XLA_FLAGS="$(TEST_XLA_FLAGS)" IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
 
 # A dry run: every chapter in the full profile (the papers' model sizes) on JAX, each fit cut to
 # DRY_RUN_STEPS batches of one epoch and a few images evaluated and sampled (KERAS_GEN_STEPS, see
@@ -43,7 +50,8 @@ DRY_RUN_STEPS ?= 1
 DRY_RUN_NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
 dry-run: $(BIN)/.installed data $(KERNEL_STARTUP)
 	dir=$$(mktemp -d -t keras-gen-dry-run-XXXXXX) && cp $(DRY_RUN_NOTEBOOKS) $$dir/ && \
-	IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_BACKEND=jax KERAS_GEN_PROFILE=full KERAS_GEN_STEPS=$(DRY_RUN_STEPS) \
+	XLA_FLAGS="$(TEST_XLA_FLAGS)" IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_BACKEND=jax KERAS_GEN_PROFILE=full \
+	  KERAS_GEN_STEPS=$(DRY_RUN_STEPS) \
 	  $(BIN)/pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=900 --overwrite --durations=0 $$dir; \
 	status=$$?; $(BIN)/python .ci/dry_run_report.py $$dir/*.ipynb; rm -rf $$dir; exit $$status
 
