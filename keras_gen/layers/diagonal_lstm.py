@@ -21,9 +21,50 @@ import keras
 from keras import ops
 
 from keras_gen.layers.policy import share_dtype_policy
-from keras_gen.layers.spatial_lstm import GATES, LSTMMapLayer, SpatialLSTM, line_convolution, lstm_update
+from keras_gen.layers.spatial_lstm import GATES, LSTMMapLayer, SpatialLSTM, lstm_update
 from keras_gen.ops import skew, unskew
+from keras_gen.ops.remat import recompute_in_backward
 from keras_gen.ops.shift import down_shift
+
+
+def diagonal_sweep(input_to_state, kernels, color_channels, with_cells=False):
+    """The states of D Diagonal LSTMs that sweep their maps together, one column of the skewed map per step.
+
+    Args:
+        input_to_state: ``(D, B, H, W, 4h)``, the input-to-state map of each LSTM.
+        kernels: ``(D, 2, h, 4h)``, each LSTM's 2×1 state-to-state kernel (taps: the row above, the row).
+        color_channels: 1 or 3, the unit groups of ``lstm_update``.
+        with_cells: also return the cell states.
+
+    Returns the hidden states ``(D, B, H, W, h)`` (and the cell states, of the same shape).
+    The D directions share one loop of W + H - 1 steps, each a batched matrix product of
+    their states with their kernels, so two directions cost one sweep's loop overhead.
+    """
+    directions, _, height, width, gates = input_to_state.shape
+    units = gates // GATES
+    skewed = skew(ops.reshape(input_to_state, (-1, height, width, gates)))
+    columns = ops.reshape(skewed, (directions, -1, height, width + height - 1, gates))
+    columns = ops.transpose(columns, (3, 0, 1, 2, 4))  # (W + H - 1, D, B, H, 4h)
+    kernel = ops.reshape(kernels, (directions, 2 * units, gates))
+
+    def step(state, column):
+        h_prev, c_prev = state
+        # the 2×1 convolution down the previous column: rows i-1 and i (above and left in the image)
+        above = ops.pad(h_prev[:, :, :-1], ((0, 0), (0, 0), (1, 0), (0, 0)))
+        neighbours = ops.reshape(ops.concatenate([above, h_prev], axis=-1), (directions, -1, 2 * units))
+        pre = column + ops.reshape(ops.matmul(neighbours, kernel), (directions, -1, height, gates))
+        h, c = lstm_update(pre, c_prev, color_channels)
+        return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
+
+    zeros = ops.zeros_like(columns[0, ..., :units])
+    _, states = ops.scan(recompute_in_backward(step), (zeros, zeros), columns)
+    states = states if with_cells else states[0]
+
+    def unskewed(maps):  # (W + H - 1, D, B, H, h) → (D, B, H, W, h)
+        maps = ops.reshape(ops.transpose(maps, (1, 2, 3, 0, 4)), (-1, height, width + height - 1, units))
+        return ops.reshape(unskew(maps, width=width), (directions, -1, height, width, units))
+
+    return tuple(unskewed(maps) for maps in states) if with_cells else unskewed(states)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -62,24 +103,12 @@ class DiagonalLSTM(SpatialLSTM):
 
     def sweep(self, input_to_state):
         """Run the recurrence along the columns of the skewed (B, H, W + H - 1, 4h) map."""
-        return self.states(input_to_state)[0]
+        return diagonal_sweep(input_to_state[None], self.state_to_state[None], self.color_channels)[0]
 
     def states(self, input_to_state):
         """The hidden and cell states ``(h, c)`` at every pixel, each (B, H, W, h)."""
-        width = input_to_state.shape[2]
-        columns = ops.transpose(skew(input_to_state), (2, 0, 1, 3))  # (W + H - 1, B, H, 4h)
-        kernel = self.state_to_state
-
-        def step(state, column):
-            h_prev, c_prev = state
-            # 2×1 convolution down the previous column: rows i-1 and i (above and left in the image)
-            pre = column + line_convolution(h_prev, kernel, -1)
-            h, c = lstm_update(pre, c_prev, self.color_channels)
-            return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
-
-        zeros = ops.zeros_like(columns[0, :, :, : self.units])
-        _, (hidden, cells) = ops.scan(step, (zeros, zeros), columns)
-        return tuple(unskew(ops.transpose(states, (1, 2, 0, 3)), width=width) for states in (hidden, cells))
+        hidden, cells = diagonal_sweep(input_to_state[None], self.state_to_state[None], self.color_channels, True)
+        return hidden[0], cells[0]
 
     def update(self, input_to_state, h_above, h_left, c_left):
         """The states ``(h, c)`` at pixels (i, j), (B, N, h) each, from their input-to-state terms (B, N, 4h),
@@ -117,7 +146,8 @@ class DiagonalBiLSTM(LSTMMapLayer):
             directions (multi-scale PixelRNN).
 
     (B, H, W, C) → (B, H, W, units):
-    ``left_to_right(x) + down_shift(mirror(right_to_left(mirror(x))))``.
+    ``left_to_right(x) + down_shift(mirror(right_to_left(mirror(x))))``, the two
+    directions swept together in one loop (``diagonal_sweep``).
 
     Example::
 
@@ -146,6 +176,14 @@ class DiagonalBiLSTM(LSTMMapLayer):
         def mirror(x):
             return None if x is None else ops.flip(x, axis=2)
 
-        left_to_right = self.left_to_right(inputs, condition=condition)
-        right_to_left = mirror(self.right_to_left(mirror(inputs), condition=mirror(condition)))
-        return left_to_right + down_shift(right_to_left)
+        for direction in (self.left_to_right, self.right_to_left):
+            direction.check_condition(condition)
+        both = ops.stack(
+            [
+                self.left_to_right.gate_inputs(inputs, condition),
+                self.right_to_left.gate_inputs(mirror(inputs), mirror(condition)),
+            ]
+        )
+        kernels = ops.concatenate([d.state_to_state[None] for d in (self.left_to_right, self.right_to_left)])
+        left_to_right, right_to_left = ops.unstack(diagonal_sweep(both, kernels, self.color_channels), 2)
+        return left_to_right + down_shift(mirror(right_to_left))

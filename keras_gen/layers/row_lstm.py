@@ -13,6 +13,7 @@ from keras import ops
 
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.spatial_lstm import GATES, SpatialLSTM, line_convolution, lstm_update
+from keras_gen.ops.remat import recompute_in_backward
 from keras_gen.validation import check_int
 
 
@@ -55,11 +56,11 @@ class RowLSTM(SpatialLSTM):
 
     def sweep(self, input_to_state):
         """Run the recurrence down the rows of the (B, H, W, 4h) input-to-state map."""
-        return self.states(input_to_state)[0]
+        return self.states(input_to_state, with_cells=False)
 
-    def states(self, input_to_state):
-        """The hidden and cell states ``(h, c)`` of every row, each (B, H, W, h)."""
-        rows = ops.transpose(input_to_state, (1, 0, 2, 3))  # (H, B, W, 4h): scan over rows
+    def states(self, input_to_state, with_cells=True):
+        """The hidden and cell states ``(h, c)`` of every row, each (B, H, W, h) (``with_cells=False``: h alone)."""
+        rows = ops.transpose(input_to_state, (1, 0, 2, 3))  # (H, B, W, 4h): a loop over rows
 
         def step(state, row):
             h_prev, c_prev = state
@@ -67,8 +68,10 @@ class RowLSTM(SpatialLSTM):
             return (h, c), (h, c)  # Keras's TensorFlow scan needs outputs shaped like the carry
 
         zeros = ops.zeros_like(rows[0, :, :, : self.units])
-        _, (hidden, cells) = ops.scan(step, (zeros, zeros), rows)
-        return ops.transpose(hidden, (1, 0, 2, 3)), ops.transpose(cells, (1, 0, 2, 3))
+        _, states = ops.scan(recompute_in_backward(step), (zeros, zeros), rows)
+        if with_cells:
+            return tuple(ops.transpose(maps, (1, 0, 2, 3)) for maps in states)
+        return ops.transpose(states[0], (1, 0, 2, 3))
 
     def from_row_above(self, h_prev):
         """The state-to-state term ``K^ss ⊛ h_{i-1}`` of eq. 3 on a row: (B, W, h) → (B, W, 4h)."""

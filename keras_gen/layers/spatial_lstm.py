@@ -27,21 +27,25 @@ GATES = 4  # o, f, i, g
 
 
 def lstm_update(pre_activations, c_prev, color_channels):
-    """One LSTM update (eq. 3) of a line: ``(B, N, 4h)`` pre-activations → ``(h, c)``, each ``(B, N, h)``.
+    """One LSTM update (eq. 3): pre-activations ``(..., 4h)`` and cells ``(..., h)`` → ``(h, c)``, each ``(..., h)``.
 
-    The 4h pre-activations are laid out as [colour group][gate o, f, i, g][unit].
+    The 4h pre-activations are laid out as [colour group][gate o, f, i, g][unit]; with one
+    group the three sigmoid gates are one slice, computed by one op.
     """
-    length, units = c_prev.shape[1], c_prev.shape[2]
+    units = c_prev.shape[-1]
+    if color_channels == 1:
+        sigmoid_gates = ops.sigmoid(pre_activations[..., : (GATES - 1) * units])
+        o, f, i = (sigmoid_gates[..., k * units : (k + 1) * units] for k in range(GATES - 1))
+        c = f * c_prev + i * ops.tanh(pre_activations[..., (GATES - 1) * units :])
+        return o * ops.tanh(c), c
     per_group = units // color_channels
-    gates = ops.reshape(pre_activations, (-1, length, color_channels, GATES, per_group))
-    c_prev = ops.reshape(c_prev, (-1, length, color_channels, per_group))
-    o = ops.sigmoid(gates[:, :, :, 0])
-    f = ops.sigmoid(gates[:, :, :, 1])
-    i = ops.sigmoid(gates[:, :, :, 2])
-    g = ops.tanh(gates[:, :, :, 3])
-    c = f * c_prev + i * g
+    leading = tuple(ops.shape(c_prev)[:-1])
+    gates = ops.reshape(pre_activations, leading + (color_channels, GATES, per_group))
+    sigmoid_gates = ops.sigmoid(gates[..., : GATES - 1, :])
+    o, f, i = sigmoid_gates[..., 0, :], sigmoid_gates[..., 1, :], sigmoid_gates[..., 2, :]
+    c = f * ops.reshape(c_prev, leading + (color_channels, per_group)) + i * ops.tanh(gates[..., GATES - 1, :])
     h = o * ops.tanh(c)
-    return ops.reshape(h, (-1, length, units)), ops.reshape(c, (-1, length, units))
+    return ops.reshape(h, leading + (units,)), ops.reshape(c, leading + (units,))
 
 
 def line_convolution(h, kernel, first_offset):
@@ -128,12 +132,16 @@ class SpatialLSTM(LSTMMapLayer):
             self.condition_to_state.build(tuple(input_shape[:3]) + (self.condition_channels,))
 
     def call(self, inputs, condition=None):
+        self.check_condition(condition)
+        return self.sweep(self.gate_inputs(inputs, condition))
+
+    def check_condition(self, condition):
+        """A clear error unless a condition map is given exactly when the layer was built for one."""
         if (condition is None) != (self.condition_to_state is None):
             raise ValueError(
                 f"{self.name} was built with condition_channels={self.condition_channels}; pass a condition "
                 f"map of shape (batch, height, width, {self.condition_channels}) exactly when it is set."
             )
-        return self.sweep(self.gate_inputs(inputs, condition))
 
     def gate_inputs(self, inputs, condition=None):
         """The input-to-state map ``K^is ⊛ x`` of eq. 3 (B, H, W, 4h), plus the condition's term if given."""
