@@ -27,11 +27,13 @@ import keras
 import numpy as np
 
 from keras_gen import datasets, models
+from keras_gen.attention_health import attention_health
 from keras_gen.validation import check_int
 
 CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints")
 VALIDATION_IMAGES = 1_000  # the first test images, logged every epoch to watch over-fitting
 CHECK_IMAGES = 500  # the first test images of the quick recheck (``check_nll``)
+ATTENTION_IMAGES = 256  # the first test images whose attention windows are summed up every epoch
 THREAD_LIMITS = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "XLA_FLAGS")  # the thread settings hardware() reports
 TRAINING_FIELDS = ("model", "config", "data", "batch_size", "learning_rate", "final_learning_rate", "clipnorm")
 
@@ -49,11 +51,14 @@ class Recipe:
             metadata names which).
         epochs, batch_size: the budget.
         learning_rate, final_learning_rate: Adam's rate, cosine-decayed from the first to
-            the second over the whole run.
+            the second over the whole run, or over its end (``hold_fraction``).
+        hold_fraction: the share of the run's steps at ``learning_rate`` before the cosine
+            decay starts (0: decay from the first step).
         clipnorm: optional clipping of the gradient's global norm (Adam's ``global_clipnorm``).
         test_samples: ``None`` for an exact likelihood, else the k of the importance-weighted
             bound reported as ``test_nll``.
         labels: the model is class-conditional: trained and scored with the images' labels.
+        monitor_attention: log DRAW's attention health after every epoch (``keras_gen.attention_health``).
         chapter: the notebook that shows it.
     """
 
@@ -68,6 +73,8 @@ class Recipe:
     clipnorm: float | None = None
     test_samples: int | None = None
     labels: bool = False
+    hold_fraction: float = 0.0
+    monitor_attention: bool = False
 
 
 def draw_recipe(attention):
@@ -98,6 +105,26 @@ def draw_recipe(attention):
         clipnorm=10.0,
         test_samples=100,
         chapter="notebooks/02_draw.ipynb",
+    )
+
+
+def draw_t64_recipe(attention):
+    """Chapter 2's DRAW in the paper's MNIST configuration (Gregor et al. 2015, sec. 4.1): T = 64 for both,
+    2×2 read and 5×5 write with attention, 256-unit LSTMs, 100-d codes.
+
+    The attention policy forms slowly (``../shared`` diagnosis of the T = 32 run: still a fixed,
+    digit-independent schedule after 20 epochs), so the step size stays at 1e-3 for three
+    quarters of the run and is annealed only over the last quarter; both networks get the
+    same epochs.
+    """
+    base = draw_recipe(attention)
+    return dataclasses.replace(
+        base,
+        config={**base.config, "T": 64, "read_n": 2, "write_n": 5},
+        epochs=120,
+        final_learning_rate=1e-5,
+        hold_fraction=0.75,
+        monitor_attention=attention,
     )
 
 
@@ -179,6 +206,9 @@ RECIPES = {
     # the two DRAW networks of chapter 2 differ only in attention: same steps, units, data and budget
     "draw": draw_recipe(attention=True),
     "draw_no_attention": draw_recipe(attention=False),
+    # the paper's configuration, trained for as many epochs as attention needs (resumable over sittings)
+    "draw_t64": draw_t64_recipe(attention=True),
+    "draw_no_attention_t64": draw_t64_recipe(attention=False),
     # the two PixelRNNs of chapters 4 and 5 differ only in their LSTM layer
     "row_lstm": pixelrnn_recipe("row_lstm"),
     "diagonal_bilstm": pixelrnn_recipe("diagonal_bilstm"),
@@ -271,9 +301,15 @@ def build_model(recipe):
 
 
 def compile_model(model, recipe, total_steps):
-    """Adam with the recipe's cosine-decayed learning rate over ``total_steps`` batches."""
+    """Adam with the recipe's learning rate over ``total_steps`` batches: held, then cosine-decayed."""
+    hold = int(round(recipe.hold_fraction * total_steps))
+    # Keras's warm-up from the rate to itself holds it for ``hold`` steps before the decay
+    held = {"warmup_target": recipe.learning_rate, "warmup_steps": hold} if hold else {}
     schedule = keras.optimizers.schedules.CosineDecay(
-        recipe.learning_rate, decay_steps=max(1, total_steps), alpha=recipe.final_learning_rate / recipe.learning_rate
+        recipe.learning_rate,
+        decay_steps=max(1, total_steps - hold),
+        alpha=recipe.final_learning_rate / recipe.learning_rate,
+        **held,
     )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=recipe.clipnorm))
 
@@ -345,11 +381,25 @@ class SaveProgress(keras.callbacks.Callback):
         self.progress["epochs_done"] = epoch + 1
         for key, value in (logs or {}).items():
             if key not in ("loss", "val_loss"):  # the same numbers as nll and val_nll
-                self.progress["history"].setdefault(key, []).append(float(value))
+                value = [float(v) for v in value] if isinstance(value, list) else float(value)
+                self.progress["history"].setdefault(key, []).append(value)
         state = os.path.join(self.run_dir, "state.weights.h5")
         self.model.save_weights(state + ".tmp.weights.h5")
         os.replace(state + ".tmp.weights.h5", state)
         write_json(os.path.join(self.run_dir, "progress.json"), self.progress)
+
+
+class AttentionHealth(keras.callbacks.Callback):
+    """After every epoch, before ``SaveProgress``: DRAW's attention health on ``images``, added to the logs."""
+
+    def __init__(self, images):
+        super().__init__()
+        self.images = images
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        trace = model.reconstruction_trace(self.images, seed=0)
+        logs.update(attention_health(trace, model.read_n, model.write_n, model.image_shape))
 
 
 def write_json(path, data):
@@ -364,6 +414,8 @@ def _recipe_record(recipe, epochs, num_train):
     """What defines a run: a resumed run must match it."""
     record = {key: getattr(recipe, key) for key in TRAINING_FIELDS}
     record.update(epochs=epochs, num_train=num_train, **({"labels": True} if recipe.labels else {}))
+    if recipe.hold_fraction:  # recorded only where set, so that runs begun before it existed still resume
+        record["hold_fraction"] = recipe.hold_fraction
     return json.loads(json.dumps(record))  # tuples as lists, as they come back from JSON
 
 
@@ -430,6 +482,8 @@ def train(
         if verbose:
             print(f"{name}: epochs {done + 1}..{target} of {epochs} on {len(data.x_train):,} images ({hardware()})")
         callbacks = [SaveProgress(run_dir, progress)]
+        if recipe.monitor_attention:
+            callbacks.insert(0, AttentionHealth(data.x_test[:ATTENTION_IMAGES]))
         if verbose:
             from keras_gen.training import ProgressBar
 
@@ -474,7 +528,12 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
         },
         "training": {
             "optimizer": "Adam",
-            "learning_rate": f"cosine decay from {recipe.learning_rate:g} to {recipe.final_learning_rate:g}",
+            "learning_rate": (
+                f"{recipe.learning_rate:g} for {recipe.hold_fraction:.0%} of the steps, then "
+                if recipe.hold_fraction
+                else ""
+            )
+            + f"cosine decay from {recipe.learning_rate:g} to {recipe.final_learning_rate:g}",
             "batch_size": recipe.batch_size,
             "global_clipnorm": recipe.clipnorm,
         },
