@@ -69,7 +69,7 @@ BOOK_CACHE ?= $(CURDIR)/_build/.jupyter_cache/$(PROFILE)-$(LIBRARY_HASH)
 # the build then renders them from the cache (it alone would run them one after another).
 BOOK_JOBS ?= 2
 # The slowest notebooks in the cpu profile first (measured), so that the kernels finish together.
-BOOK_SLOWEST = $(filter $(wildcard notebooks/*.ipynb),$(addprefix notebooks/,09_pixelvae.ipynb 05_diagonal_bilstm.ipynb \
+BOOK_SLOWEST = $(filter $(wildcard notebooks/*.ipynb),$(addprefix notebooks/,10_pixelvae.ipynb 05_diagonal_bilstm.ipynb \
   08_pixelcnn_plus_plus.ipynb))
 BOOK_NOTEBOOKS = $(BOOK_SLOWEST) $(filter-out $(BOOK_SLOWEST),$(wildcard notebooks/*.ipynb))
 # _config.yml with one build's settings, written under _build (local extensions by absolute path)

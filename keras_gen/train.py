@@ -230,7 +230,7 @@ RECIPES = {
         learning_rate=1e-3,
         final_learning_rate=5e-5,
         test_samples=10,
-        chapter="notebooks/09_pixelvae.ipynb",
+        chapter="notebooks/10_pixelvae.ipynb",
     ),
     # the two Gated PixelCNNs of chapter 7 differ only in the digit label (and see the same digits)
     "gated_pixelcnn": gated_pixelcnn_recipe(conditional=False),

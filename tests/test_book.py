@@ -79,6 +79,22 @@ def test_colab_badge_is_a_local_image_linking_to_colab(path):
     assert target.endswith(f"notebooks/{os.path.basename(path)}")
 
 
+def test_chapters_are_numbered_in_reading_order():
+    with open(os.path.join(ROOT, "_toc.yml")) as f:
+        toc = re.findall(r"file: notebooks/(\S+)", f.read())
+    names = [os.path.splitext(os.path.basename(path))[0] for path in NOTEBOOKS]
+    assert toc == names, "_toc.yml must list the notebooks in the order of their file numbers"
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    for number, (path, name) in enumerate(zip(NOTEBOOKS, names, strict=True), start=1):
+        assert name.startswith(f"{number:02d}_"), f"{name}: chapter {number} must be notebooks/{number:02d}_*.ipynb"
+        title = "".join(_cells(path)[0]["source"]).splitlines()[0]
+        assert title.startswith(f"# {number}. "), f"{name}: the title {title!r} must start with '# {number}. '"
+        assert re.search(rf"^\| {number}\. [^|]+\| [^\n]*notebooks/{name}\.ipynb", readme, re.MULTILINE), (
+            f"README's Colab table must list {name} as chapter {number}"
+        )
+
+
 def _yaml(*parts):
     yaml = pytest.importorskip("yaml")
     with open(os.path.join(ROOT, *parts)) as f:
