@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # TensorFlow's start-up log stays out of the chapters' outputs.
 KERNEL_STARTUP = _build/ipython/profile_default/startup/00-load-backend.py
 
-.PHONY: test lint format unit-tests notebook-tests dry-run book book-from-outputs book-check book-clean mathjax browser checkpoints data venv clean
+.PHONY: test lint format unit-tests notebook-tests dry-run book book-from-outputs book-check notebook-render-check book-clean mathjax browser checkpoints data venv clean
 
 test: lint unit-tests notebook-tests
 
@@ -104,6 +104,13 @@ checkpoints: $(BIN)/.installed data
 # GIFs animated, no stderr or backend log, no broken link, launch buttons, no console error.
 book-check: $(BIN)/.installed browser
 	$(BIN)/python tests/browser/check_book.py _build/html
+
+# Every notebook as Jupyter and GitHub show it, outside the book: `jupyter nbconvert --to html`
+# (lab template, MathJax 3 from book/_static by a file:// URL, without the book's macros) into
+# _build/notebook-html, each page opened in headless Chromium: fails on a formula MathJax cannot
+# typeset (an undefined macro) or leaves as raw TeX; prints each notebook's typeset formulas.
+notebook-render-check: $(BIN)/.installed browser mathjax
+	$(BIN)/python tests/browser/check_notebooks.py $(wildcard notebooks/*.ipynb)
 
 book-clean:
 	rm -rf _build

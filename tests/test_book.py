@@ -118,7 +118,16 @@ def test_config_serves_everything_from_the_book_and_caches_execution():
         assert os.path.isfile(os.path.join(ROOT, folder, name + ".py"))
     with open(os.path.join(ROOT, "Makefile")) as f:
         makefile = f.read()
-    for target in ("book:", "book-from-outputs:", "book-check:", "book-clean:", "mathjax:", "browser:"):
+    targets = (
+        "book:",
+        "book-from-outputs:",
+        "book-check:",
+        "notebook-render-check:",
+        "book-clean:",
+        "mathjax:",
+        "browser:",
+    )
+    for target in targets:
         assert f"\n{target}" in makefile, f"Makefile lacks {target}"
     startup = "book/_kernel/00-load-backend.py"  # keeps TensorFlow's start-up log out of the pages
     assert startup in makefile and os.path.isfile(os.path.join(ROOT, startup))
@@ -153,6 +162,9 @@ def test_ci_workflow_runs_ci_script_on_pull_requests():
         commands = [line.strip() for line in f if line.strip() and not line.startswith("#")]
     assert commands.index("make book-check") > commands.index("make book-from-outputs"), (
         ".ci/run checks the book in a browser after building it"
+    )
+    assert commands.index("make notebook-render-check") == commands.index("make book-check") + 1, (
+        ".ci/run renders the notebooks outside the book right after checking the book"
     )
 
 

@@ -117,7 +117,7 @@ def serve(root):
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def start_browser(profile_dir, width=1280, height=900):
+def start_browser(profile_dir, width=1280, height=900, extra_flags=()):
     options = Options()
     options.binary_location = CHROMIUM
     for flag in (
@@ -132,6 +132,7 @@ def start_browser(profile_dir, width=1280, height=900):
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile_dir}",
         f"--window-size={width},{height}",
+        *extra_flags,
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
