@@ -4,7 +4,9 @@ Each checkpoint is a weights file ``NAME.weights.h5`` and its metadata ``NAME.js
 both written by ``python -m keras_gen.train NAME`` (see :mod:`keras_gen.train`): the
 model class and configuration, the data, epochs, training time, hardware, backend,
 the per-epoch history, the test NLL and ``check_nll``, the NLL of the first 500 test
-images computed with ``log_prob(x)``, which anyone can recompute.
+images computed with ``log_prob(x)``, which anyone can recompute. :func:`info` adds ``metric``,
+the name of what ``test_nll`` measures (exact NLL, ELBO or importance-weighted bound), and
+:func:`results_rows` gives one summary row per checkpoint (the book's Results appendix).
 
 Example:
 
@@ -16,6 +18,7 @@ Example:
 
 import json
 import os
+import re
 
 from keras_gen import models
 from keras_gen.train import CHECKPOINT_DIR, command, sha256
@@ -45,7 +48,78 @@ def info(name, directory=CHECKPOINT_DIR):
             f"make it with `{command(name)}`."
         )
     with open(metadata) as f:
-        return json.load(f)
+        meta = json.load(f)
+    meta["metric"] = metric_name(meta.get("test_how"), conditional=bool(meta.get("data", {}).get("labels")))
+    return meta
+
+
+def metric_name(test_how, conditional=False):
+    """What a checkpoint's ``test_nll`` measures, from its ``test_how``.
+
+    ``"exact NLL"``, ``"ELBO"`` (the negative ELBO, a bound) or ``"importance-weighted bound,
+    k = K"``; for a class-conditional model the exact NLL is ``-log p(x | label)``.
+    A ``test_how`` of another form is returned as it is.
+    """
+    how = str(test_how).strip()
+    bound = re.fullmatch(r"importance-weighted bound,?\s*k\s*=\s*([\d,]+)", how, flags=re.IGNORECASE)
+    if how.lower().startswith("exact"):
+        return "exact NLL, −log p(x | label)" if conditional else "exact NLL"
+    if how.lower().startswith("elbo"):
+        return "ELBO"
+    if bound:
+        return f"importance-weighted bound, k = {int(bound.group(1).replace(',', ''))}"
+    return how
+
+
+def is_bound(metric):
+    """True where ``metric`` (see :func:`metric_name`) is an upper bound on the NLL, not the NLL."""
+    return metric == "ELBO" or metric.startswith("importance-weighted bound")
+
+
+def device_kind(hardware):
+    """``"CPU"``, ``"GPU"`` or ``"TPU"`` from a checkpoint's ``hardware`` (e.g. ``"CPU, then GPU"`` for a
+    run resumed elsewhere: the parts of a resumed run's ``hardware`` are joined by ``"; "``)."""
+    kinds = []
+    for part in str(hardware).split("; "):
+        lower = part.lower()
+        kind = "TPU" if "tpu" in lower else "GPU" if ("gpu" in lower or "cuda" in lower) else "CPU"
+        if kind not in kinds:
+            kinds.append(kind)
+    return ", then ".join(kinds)
+
+
+def results_rows(directory=CHECKPOINT_DIR):
+    """One summary dict per checkpoint in ``directory``, from the metadata alone (no weights are read).
+
+    Keys: ``name``, ``model``, ``chapter``, ``data`` (the dataset), ``metric`` (see
+    :func:`metric_name`), ``test_nll`` and ``test_nll_stderr`` (nats per image; the stderr may be
+    None), ``test_images``, ``epochs``, ``planned_epochs``, ``hours`` (of training),
+    ``hardware``, ``device`` (:func:`device_kind`), ``backend`` and ``bits_per_dim`` (8-bit data
+    only, else None). The book's Results appendix builds its table from these.
+    """
+    rows = []
+    for name in names(directory):
+        meta = info(name, directory)
+        rows.append(
+            {
+                "name": name,
+                "model": meta["model"],
+                "chapter": meta.get("chapter"),
+                "data": meta["data"]["dataset"],
+                "metric": meta["metric"],
+                "test_nll": meta["test_nll"],
+                "test_nll_stderr": meta.get("test_nll_stderr"),
+                "test_images": meta["test_images"],
+                "epochs": meta["epochs"],
+                "planned_epochs": meta.get("planned_epochs", meta["epochs"]),
+                "hours": meta["train_seconds"] / 3600,
+                "hardware": meta["hardware"],
+                "device": device_kind(meta["hardware"]),
+                "backend": meta["backend"],
+                "bits_per_dim": meta.get("test_bits_per_dim"),
+            }
+        )
+    return rows
 
 
 def _comparable(config):
@@ -100,14 +174,43 @@ def describe(name, directory=CHECKPOINT_DIR):
     meta = info(name, directory)
     data, training = meta["data"], meta["training"]
     planned = meta.get("planned_epochs", meta["epochs"])
-    epochs = f"{meta['epochs']} epoch{'' if meta['epochs'] == 1 else 's'}" + (
-        f" (of a planned {planned}; the run goes on)" if planned != meta["epochs"] else ""
-    )
+    if meta["epochs"] < planned:
+        epochs = f"{meta['epochs']} of {planned} planned epochs (stopped partway; resumable with `{meta['command']}`)"
+    else:
+        epochs = f"{meta['epochs']} epoch{'' if meta['epochs'] == 1 else 's'}"
     return (
         f"checkpoint {name!r}: {meta['model']}, {epochs} on {data['train_images']:,} images of {data['dataset']}, "
         f"batch {training['batch_size']}, {training['optimizer']} with {training['learning_rate']}; "
         f"{meta['train_seconds'] / 3600:.1f} h of training on {meta['hardware']}, {meta['backend']} backend, "
         f"Keras {meta['keras_version']}, commit {str(meta['commit'])[:12]}. "
-        f"Recorded test NLL {meta['test_nll']:.2f} nats ({meta['test_how']}, {meta['test_images']:,} images). "
-        f"Made by `{meta['command']}`."
+        f"Recorded test score: {score_text(meta)} nats, {_metric_phrase(meta['metric'])}, "
+        f"on {_test_set_text(meta)}. Made by `{meta['command']}`."
     )
+
+
+def score_text(meta):
+    """``"88.40 ± 0.24"``: a checkpoint's ``test_nll`` and its standard error (where recorded), in nats."""
+    error = meta.get("test_nll_stderr")
+    return f"{meta['test_nll']:.2f}" + ("" if error is None else f" ± {error:.2f}")
+
+
+def _metric_phrase(metric):
+    """The metric as a phrase: ``"importance-weighted bound (k = 100) on the NLL"``, ``"exact NLL"``."""
+    if metric == "ELBO":
+        return "negative ELBO (a bound on the NLL)"
+    if metric.startswith("importance-weighted bound, "):
+        return f"importance-weighted bound ({metric.split(', ', 1)[1]}) on the NLL"
+    return metric
+
+
+# Test sets whose size says that a score covers all of them (a recipe may be shrunk, as tests do)
+_WHOLE_TEST_SETS = {"MNIST": 10_000}
+
+
+def _test_set_text(meta):
+    """``"all 10,000 test images"``, or ``"1,995 test images"`` where the whole set's size is not known here."""
+    images = meta["test_images"]
+    whole = any(
+        meta["data"]["dataset"].startswith(prefix) and images == size for prefix, size in _WHOLE_TEST_SETS.items()
+    )
+    return f"{'all ' if whole else ''}{images:,} test images"

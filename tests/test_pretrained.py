@@ -83,7 +83,9 @@ def test_training_resumes_where_it_stopped(tiny_checkpoint):
         assert json.load(f)["epochs_done"] == 1
     partial = train.train("pixelcnn", run_dir=run, out_dir=out, write_partial=True, **TINY)
     assert (partial["epochs"], partial["planned_epochs"]) == (1, 2)
-    assert "of a planned 2" in pretrained.describe("pixelcnn", directory=out)
+    assert "1 of 2 planned epochs (stopped partway; resumable with `python -m keras_gen.train pixelcnn`)" in (
+        pretrained.describe("pixelcnn", directory=out)
+    )
     resumed = train.train("pixelcnn", run_dir=run, out_dir=out, **TINY)
     assert resumed["epochs"] == uninterrupted["epochs"] == 2
     for key in ("nll", "val_nll"):
@@ -150,6 +152,67 @@ def test_missing_corrupt_or_mismatched_checkpoints_name_the_training_command(tin
         pretrained.load("pixelcnn", models.PixelCNN.from_config(config), directory=str(root / "out"))
     with pytest.raises(pretrained.CheckpointError, match="holds a PixelCNN, not a VAE"):
         pretrained.load("pixelcnn", models.VAE(latent_dim=2), directory=str(root / "out"))
+
+
+def _metadata_copy(tmp_path, source, name, **changes):
+    """Checkpoint ``source``'s metadata, changed, as checkpoint ``name`` in ``tmp_path`` (no weights)."""
+    meta = pretrained.info(source)
+    meta.pop("metric")
+    meta.update(name=name, command=train.command(name), **changes)
+    with open(tmp_path / f"{name}.json", "w") as f:
+        json.dump(meta, f)
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("test_how", "labels", "metric", "phrase"),
+    [
+        ("exact", False, "exact NLL", "nats, exact NLL, on all 10,000 test images"),
+        ("exact", True, "exact NLL, −log p(x | label)", "nats, exact NLL, −log p(x | label), on all"),
+        ("ELBO", False, "ELBO", "nats, negative ELBO (a bound on the NLL), on all"),
+        (
+            "importance-weighted bound, k = 100",
+            False,
+            "importance-weighted bound, k = 100",
+            "nats, importance-weighted bound (k = 100) on the NLL, on all 10,000 test images",
+        ),
+    ],
+)
+def test_info_and_describe_name_the_metric(tmp_path, test_how, labels, metric, phrase):
+    data = {**pretrained.info("pixelcnn")["data"]}
+    data.pop("labels", None)
+    if labels:
+        data["labels"] = "the model is conditioned on the images' labels"
+    directory = _metadata_copy(tmp_path, "pixelcnn", "model", test_how=test_how, data=data, test_nll_stderr=0.237)
+    assert pretrained.info("model", directory)["metric"] == metric
+    assert pretrained.is_bound(metric) == (test_how != "exact")
+    described = pretrained.describe("model", directory)
+    assert "Recorded test score: " in described and phrase in described
+    assert "test NLL" not in described, "a bound must not be called the test NLL"
+    assert " ± 0.24 nats" in described
+
+
+def test_describe_says_a_run_stopped_partway_and_how_to_resume_it(tmp_path):
+    directory = _metadata_copy(tmp_path, "pixelcnn", "row_lstm", epochs=6, planned_epochs=20)
+    assert "6 of 20 planned epochs (stopped partway; resumable with `python -m keras_gen.train row_lstm`)" in (
+        pretrained.describe("row_lstm", directory)
+    )
+    directory = _metadata_copy(tmp_path, "pixelcnn", "done", epochs=20, planned_epochs=20)
+    described = pretrained.describe("done", directory)
+    assert "20 epochs on" in described and "planned" not in described
+
+
+def test_shipped_checkpoints_name_their_metric():
+    for name in SHIPPED:
+        meta = pretrained.info(name)
+        assert meta["metric"].startswith("exact NLL") == (meta["test_how"] == "exact"), name
+        assert pretrained.is_bound(meta["metric"]) == (meta["test_how"] != "exact"), name
+
+
+def test_device_kind_reads_the_hardware():
+    assert pretrained.device_kind("CPU: Intel(R) Xeon(R) Processor (1 of 2 cores)") == "CPU"
+    assert pretrained.device_kind("1 × gpu:0") == "GPU"
+    assert pretrained.device_kind("CPU: AMD EPYC (1 of 2 cores); 1 × cuda:0") == "CPU, then GPU"
 
 
 def test_hardware_names_the_thread_settings(monkeypatch):
