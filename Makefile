@@ -43,7 +43,7 @@ unit-tests: $(BIN)/.installed data
 	KERAS_BACKEND=jax $(BIN)/pytest -q tests
 
 notebook-tests: $(BIN)/.installed data $(KERNEL_STARTUP)
-	XLA_FLAGS="$(TEST_XLA_FLAGS)" IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks
+	XLA_FLAGS="$(TEST_XLA_FLAGS)" IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks book/results.ipynb
 
 # A dry run: every chapter in the full profile (the papers' model sizes) on JAX, each fit cut to
 # DRY_RUN_STEPS batches of one epoch and a few images evaluated and sampled (KERAS_GEN_STEPS, see
@@ -71,7 +71,8 @@ BOOK_JOBS ?= 2
 # The slowest notebooks in the cpu profile first (measured), so that the kernels finish together.
 BOOK_SLOWEST = $(filter $(wildcard notebooks/*.ipynb),$(addprefix notebooks/,10_pixelvae.ipynb 05_diagonal_bilstm.ipynb \
   08_pixelcnn_plus_plus.ipynb))
-BOOK_NOTEBOOKS = $(BOOK_SLOWEST) $(filter-out $(BOOK_SLOWEST),$(wildcard notebooks/*.ipynb))
+# and the Results appendix, which loads every checkpoint and draws a few samples from each
+BOOK_NOTEBOOKS = $(BOOK_SLOWEST) $(filter-out $(BOOK_SLOWEST),$(wildcard notebooks/*.ipynb)) book/results.ipynb
 # _config.yml with one build's settings, written under _build (local extensions by absolute path)
 BOOK_CONFIG = sed -e 's|: book/_ext|: $(CURDIR)/book/_ext|'
 
