@@ -212,7 +212,7 @@ RECIPES = {
     # the two PixelRNNs of chapters 4 and 5 differ only in their LSTM layer
     "row_lstm": pixelrnn_recipe("row_lstm"),
     "diagonal_bilstm": pixelrnn_recipe("diagonal_bilstm"),
-    # free bits keep the code in use: trained on the plain ELBO, this small decoder empties it (chapter 9)
+    # free bits keep the code in use: trained on the plain ELBO, this small decoder empties it (chapter 10)
     "pixelvae": Recipe(
         model="PixelVAE",
         config={

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import random_binary_images
 
-from keras_gen import attention_plots
+from keras_gen import attention_plots, layers
 from keras_gen.models import DRAW
 
 SHAPE = (10, 12, 1)  # small and not square
@@ -45,6 +45,26 @@ def numpy_log_weight(x, trace):
     log_prior = -0.5 * np.sum(np.log(2 * np.pi) + z**2, axis=(1, 2))
     log_posterior = -0.5 * np.sum(np.log(2 * np.pi) + log_var + (z - mean) ** 2 / np.exp(log_var), axis=(1, 2))
     return -reconstruction + log_prior - log_posterior
+
+
+def test_encoder_without_attention_equals_full_read_then_the_cell(models, rng):
+    # the step's encoder sums a term of x computed once before the loop; the reference reads [x, x_hat]
+    draw = models[False]
+    x = random_binary_images(rng, 4, SHAPE)
+    record = {
+        "canvas": rng.normal(size=(4,) + SHAPE).astype("float32"),
+        "h_dec": rng.normal(size=(4, 16)).astype("float32"),
+        "h_enc": rng.normal(size=(4, 16)).astype("float32"),
+        "cell_enc": rng.normal(size=(4, 16)).astype("float32"),
+    }
+    h_enc, cell_enc, extra = draw._encode(x, draw._image_term(x), record)
+    x_hat = x - keras.ops.sigmoid(record["canvas"])
+    glimpse = layers.FullRead()([x, x_hat, record["h_dec"]])
+    inputs = keras.ops.concatenate([glimpse, record["h_dec"]], axis=-1)
+    reference_h, (_, reference_c) = draw.encoder_cell(inputs, [record["h_enc"], record["cell_enc"]])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(h_enc), keras.ops.convert_to_numpy(reference_h), atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(cell_enc), keras.ops.convert_to_numpy(reference_c), atol=1e-5)
+    assert extra == {}
 
 
 @pytest.mark.parametrize("attention", [True, False])

@@ -20,6 +20,8 @@ The posterior layer emits ``(mu_t, log sigma_t^2)``, the VAE's convention (the p
 eq. 2 emits ``log sigma_t``: the same family, up to a factor 2 in the affine map).
 """
 
+import math
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -32,6 +34,13 @@ from keras_gen.ops.remat import recompute_in_backward
 from keras_gen.validation import check_bool, check_choice, check_int, resolve_seed
 
 OUTPUTS = {"bernoulli": "binary", "logistic": "8bit"}  # the likelihood D and the data it takes
+
+
+def lstm_cell_update(cell, pre_activations, c_prev):
+    """The update of a ``keras.layers.LSTMCell`` from its pre-activations, in Keras's gate order [i, f, c, o]."""
+    i, f, g, o = ops.split(pre_activations, 4, axis=-1)
+    c = cell.recurrent_activation(f) * c_prev + cell.recurrent_activation(i) * cell.activation(g)
+    return cell.recurrent_activation(o) * cell.activation(c), c
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -161,6 +170,46 @@ class DRAW(LatentVariableModel):
         new["canvas"] = record["canvas"] + update
         return new
 
+    def _image_term(self, x):
+        """Without attention, the part of the encoder's input product that is the same at every step, else ``None``.
+
+        The read is ``[x, x_hat]`` (eq. 17) with ``x_hat = x - sigmoid(c_{t-1})`` (eq. 3), so the
+        encoder's input product ``[x, x_hat, h^dec] K`` splits into ``x (K_x + K_x_hat)``, computed
+        here once, and ``- sigmoid(c_{t-1}) K_x_hat + h^dec K_h``, computed at every step
+        (:meth:`_encode`): the same LSTM with about 40 % fewer multiplications per step.
+        """
+        if self.attention:
+            return None
+        pixels = math.prod(self.image_shape)
+        kernel = ops.cast(self.encoder_cell.kernel, self.compute_dtype)
+        return ops.matmul(ops.reshape(x, (-1, pixels)), kernel[:pixels] + kernel[pixels : 2 * pixels])
+
+    def _encode(self, x, image_term, record, training=False):
+        """eq. 3–5: the read and the encoder LSTM's new state ``(h_enc, cell_enc)``, with the read window if any.
+
+        With attention the read layer reads ``x`` and ``x_hat`` and the encoder cell takes the glimpse;
+        without it the encoder's pre-activations are summed from ``image_term`` (:meth:`_image_term`),
+        which equals ``FullRead`` followed by the cell (``tests/test_draw.py`` checks it).
+        """
+        h_dec, state = record["h_dec"], [record["h_enc"], record["cell_enc"]]
+        if self.attention:
+            glimpse, window = self.reader([x, x - ops.sigmoid(record["canvas"]), h_dec])
+            h_enc, (_, cell_enc) = self.encoder_cell(
+                ops.concatenate([glimpse, h_dec], axis=-1), state, training=training
+            )
+            return h_enc, cell_enc, {"read_window": window}
+        cell, pixels = self.encoder_cell, math.prod(self.image_shape)
+        kernel = ops.cast(cell.kernel, self.compute_dtype)
+        means = ops.reshape(ops.sigmoid(record["canvas"]), (-1, pixels))
+        pre_activations = (
+            image_term
+            - ops.matmul(means, kernel[pixels : 2 * pixels])
+            + ops.matmul(h_dec, kernel[2 * pixels :])
+            + ops.matmul(record["h_enc"], ops.cast(cell.recurrent_kernel, self.compute_dtype))
+            + ops.cast(cell.bias, self.compute_dtype)
+        )
+        return (*lstm_cell_update(cell, pre_activations, record["cell_enc"]), {})
+
     def _infer(self, x, seed_generator=None, training=False, keep_steps=False):
         """Run eq. 3–8 for T steps as one traced loop (``keras.ops.scan``).
 
@@ -173,17 +222,10 @@ class DRAW(LatentVariableModel):
         seed_generator = self.seed_generator if seed_generator is None else seed_generator
         noise = keras.random.normal((self.T, batch_size, self.z_dim), dtype=self.compute_dtype, seed=seed_generator)
 
+        image_term = self._image_term(x)
+
         def step(record, eps):
-            x_hat = x - ops.sigmoid(record["canvas"])
-            glimpse = self.reader([x, x_hat, record["h_dec"]])
-            new = {}
-            if self.attention:
-                glimpse, new["read_window"] = glimpse
-            h_enc, (_, cell_enc) = self.encoder_cell(
-                ops.concatenate([glimpse, record["h_dec"]], axis=-1),
-                [record["h_enc"], record["cell_enc"]],
-                training=training,
-            )
+            h_enc, cell_enc, new = self._encode(x, image_term, record, training)
             mean, log_var = ops.split(self.posterior(h_enc), 2, axis=-1)
             z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterised sample of Q(Z_t | h^enc_t)
             new.update(h_enc=h_enc, cell_enc=cell_enc, mean=mean, log_var=log_var, z=z)
