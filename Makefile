@@ -96,7 +96,7 @@ book-from-outputs: $(BIN)/.installed mathjax
 	$(BIN)/jupyter-book build . --config _build/config-from-outputs.yml -W -n --keep-going
 
 # The book's trained checkpoints (keras_gen/checkpoints), each resumable from runs/NAME:
-# `make checkpoints NAMES="vae pixelcnn"` makes some; hours each on a CPU.
+# `make checkpoints NAMES="vae pixelcnn"` makes some (hours each on a CPU); without NAMES it lists them.
 NAMES ?=
 checkpoints: $(BIN)/.installed data
 	$(BIN)/python -m keras_gen.train $(NAMES)

@@ -10,7 +10,7 @@ the end it evaluates the model on the whole test set and writes the shipped file
 Example:
 
     python -m keras_gen.train pixelcnn              # resumes runs/pixelcnn if it exists
-    python -m keras_gen.train --list                # the recipes and their budgets
+    python -m keras_gen.train                       # no name: the recipes and their budgets
 """
 
 import argparse
@@ -577,7 +577,7 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m keras_gen.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="checkpoints to make (default: all)")
+    parser.add_argument("names", nargs="*", help="checkpoints to make (none: list the recipes)")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     parser.add_argument("--run-dir", help="where the resumable state lives (default: runs/NAME)")
     parser.add_argument("--out-dir", default=CHECKPOINT_DIR, help="where the finished checkpoint is written")
@@ -586,13 +586,16 @@ def main(argv=None):
         "--write-partial", action="store_true", help="write the checkpoint of the run as it stands, without training"
     )
     args = parser.parse_args(argv)
-    if args.list:
+    unknown = [name for name in args.names if name not in RECIPES]
+    if unknown:
+        parser.error(f"no recipe named {', '.join(map(repr, unknown))}; the recipes are {', '.join(RECIPES)}.")
+    if args.list or not args.names:  # training every recipe takes days: it must be asked for by name
         for name, recipe in RECIPES.items():
             print(
                 f"{name:28s} {recipe.model:18s} {recipe.epochs:4d} epochs, batch {recipe.batch_size}, {recipe.chapter}"
             )
         return
-    for name in args.names or list(RECIPES):
+    for name in args.names:
         train(
             name,
             run_dir=args.run_dir,

@@ -222,3 +222,12 @@ def test_hardware_names_the_thread_settings(monkeypatch):
     if described.startswith("CPU"):
         assert "TF_NUM_INTRAOP_THREADS=1" in described
         assert "XLA_FLAGS=--xla_cpu_multi_thread_eigen=false" in described
+
+
+def test_the_command_line_lists_the_recipes_without_a_name_and_rejects_unknown_ones(capsys):
+    train.main([])
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in train.RECIPES)
+    with pytest.raises(SystemExit):
+        train.main(["pixelcnn", "no_such_model"])
+    assert "no recipe named 'no_such_model'" in capsys.readouterr().err
