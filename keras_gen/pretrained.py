@@ -94,8 +94,9 @@ def results_rows(directory=CHECKPOINT_DIR):
     Keys: ``name``, ``model``, ``chapter``, ``data`` (the dataset), ``metric`` (see
     :func:`metric_name`), ``test_nll`` and ``test_nll_stderr`` (nats per image; the stderr may be
     None), ``test_images``, ``epochs``, ``planned_epochs``, ``hours`` (of training),
-    ``hardware``, ``device`` (:func:`device_kind`), ``backend`` and ``bits_per_dim`` (8-bit data
-    only, else None). The book's Results appendix builds its table from these.
+    ``hardware``, ``device`` (:func:`device_kind`), ``backend``, ``bits_per_dim`` (8-bit data
+    only, else None) and ``test_negative_elbo`` with its stderr (latent-variable checkpoints made
+    since it is recorded, else None). The book's Results appendix builds its table from these.
     """
     rows = []
     for name in names(directory):
@@ -117,6 +118,8 @@ def results_rows(directory=CHECKPOINT_DIR):
                 "device": device_kind(meta["hardware"]),
                 "backend": meta["backend"],
                 "bits_per_dim": meta.get("test_bits_per_dim"),
+                "test_negative_elbo": meta.get("test_negative_elbo"),
+                "test_negative_elbo_stderr": meta.get("test_negative_elbo_stderr"),
             }
         )
     return rows

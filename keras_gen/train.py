@@ -358,12 +358,42 @@ def git_commit():
     return head.stdout.strip() + ("-dirty" if changed else "")
 
 
-def test_log_prob(model, recipe, data, *, seed=0):
-    """Per-image log-likelihood (nats) of ``data``'s test images: exact, or the recipe's importance-weighted bound."""
+def test_log_prob(model, recipe, data, *, seed=0, num_samples=None):
+    """Per-image log-likelihood (nats) of ``data``'s test images: exact, or the recipe's importance-weighted bound
+    (``num_samples`` overrides its k; 1 is the ELBO)."""
     conditions = test_conditions(recipe, data, len(data.x_test))
     if recipe.test_samples is None:
         return model.log_prob(data.x_test, **conditions)
-    return model.log_prob(data.x_test, num_samples=recipe.test_samples, seed=seed, **conditions)
+    k = recipe.test_samples if num_samples is None else num_samples
+    return model.log_prob(data.x_test, num_samples=k, seed=seed, **conditions)
+
+
+def elbo_fields(model, recipe, data):
+    """A latent-variable model's negative ELBO on the whole test set, beside its bound (the papers report either):
+    ``test_negative_elbo``, its standard error and how it was computed; ``{}`` for an exact likelihood."""
+    if recipe.test_samples is None:
+        return {}
+    negative_elbo = -np.asarray(test_log_prob(model, recipe, data, num_samples=1), dtype="float64")
+    return {
+        "test_negative_elbo": float(negative_elbo.mean()),
+        "test_negative_elbo_stderr": float(negative_elbo.std(ddof=1) / math.sqrt(len(negative_elbo))),
+        "test_negative_elbo_how": f"log_prob(x, num_samples=1, seed=0) on {keras.backend.backend()}",
+    }
+
+
+def add_test_elbo(name, directory=CHECKPOINT_DIR):
+    """Score shipped checkpoint ``name``'s weights with the ELBO on the whole test set and add it to its metadata."""
+    from keras_gen import pretrained  # pretrained imports this module
+
+    recipe = RECIPES[name]
+    if recipe.test_samples is None:
+        raise ValueError(f"checkpoint {name!r} has an exact likelihood: it has no ELBO.")
+    meta_path = os.path.join(directory, f"{name}.json")
+    with open(meta_path) as f:
+        meta = json.load(f)
+    meta.update(elbo_fields(pretrained.load(name, directory=directory), recipe, load_data(recipe)))
+    write_json(meta_path, meta)
+    return meta
 
 
 class SaveProgress(keras.callbacks.Callback):
@@ -555,6 +585,7 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
         "check_how": "exact" if recipe.test_samples is None else "ELBO, log_prob(x, seed=0)",
         "command": command(name),
     }
+    info.update(elbo_fields(model, recipe, data))
     if model.data_type == "8bit":
         info["test_bits_per_dim"] = info["test_nll"] / (model.num_dims * math.log(2.0))
     os.makedirs(out_dir, exist_ok=True)
@@ -585,6 +616,9 @@ def main(argv=None):
     parser.add_argument(
         "--write-partial", action="store_true", help="write the checkpoint of the run as it stands, without training"
     )
+    parser.add_argument(
+        "--add-elbo", action="store_true", help="add the whole test set's ELBO to shipped latent-variable checkpoints"
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in RECIPES]
     if unknown:
@@ -596,6 +630,12 @@ def main(argv=None):
             )
         return
     for name in args.names:
+        if args.add_elbo:
+            meta = add_test_elbo(name, args.out_dir)
+            print(
+                f"{name}: negative ELBO {meta['test_negative_elbo']:.2f} ± {meta['test_negative_elbo_stderr']:.2f} nats"
+            )
+            continue
         train(
             name,
             run_dir=args.run_dir,

@@ -231,3 +231,20 @@ def test_the_command_line_lists_the_recipes_without_a_name_and_rejects_unknown_o
     with pytest.raises(SystemExit):
         train.main(["pixelcnn", "no_such_model"])
     assert "no recipe named 'no_such_model'" in capsys.readouterr().err
+
+
+@needs_mnist
+def test_a_latent_checkpoint_records_its_elbo_and_its_attention_health(tmp_path):
+    info = train.train(
+        "draw_t64", run_dir=str(tmp_path / "run"), out_dir=str(tmp_path / "out"),
+        epochs=1, train_images=100, test_images=20, verbose=False,
+    )  # fmt: skip
+    assert info["test_how"] == "importance-weighted bound, k = 100"
+    # the k = 100 bound is tighter than the ELBO (on average over digits; both with seed 0)
+    assert info["test_nll"] < info["test_negative_elbo"]
+    assert info["test_negative_elbo_stderr"] > 0
+    history = info["history"]
+    assert len(history["write_border_share"]) == 1 and 0.0 <= history["write_border_share"][0] <= 1.0
+    assert len(history["kl_per_step"][0]) == info["config"]["T"]
+    row = next(r for r in pretrained.results_rows(str(tmp_path / "out")) if r["name"] == "draw_t64")
+    assert row["test_negative_elbo"] == info["test_negative_elbo"]

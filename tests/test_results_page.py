@@ -52,6 +52,8 @@ def test_a_checkpoint_added_to_the_package_appears_in_the_results(tmp_path):
         "device",
         "backend",
         "bits_per_dim",
+        "test_negative_elbo",
+        "test_negative_elbo_stderr",
     }
     assert set(row) == expected
 
@@ -66,6 +68,9 @@ def test_the_results_name_exact_elbo_and_bound_checkpoints(tmp_path):
     assert rows["a_exact"]["metric"] == "exact NLL"
     assert rows["b_elbo"]["metric"] == "ELBO"
     assert rows["c_bound"]["metric"] == "importance-weighted bound, k = 1000"
+    # a latent-variable checkpoint carries its whole-test-set ELBO beside its bound (never below it)
+    assert rows["c_bound"]["test_negative_elbo"] >= rows["c_bound"]["test_nll"]
+    assert rows["a_exact"]["test_negative_elbo"] is None
     assert rows["d_colour"]["bits_per_dim"] == pytest.approx(pretrained.info("pixelcnn_plus_plus")["test_bits_per_dim"])
 
 
