@@ -368,15 +368,22 @@ def test_log_prob(model, recipe, data, *, seed=0, num_samples=None):
     return model.log_prob(data.x_test, num_samples=k, seed=seed, **conditions)
 
 
+def mean_and_stderr(values):
+    """The mean of per-image values and its standard error (``None`` for a single image), as floats."""
+    values = np.asarray(values, dtype="float64")
+    stderr = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else None
+    return float(values.mean()), stderr
+
+
 def elbo_fields(model, recipe, data):
     """A latent-variable model's negative ELBO on the whole test set, beside its bound (the papers report either):
     ``test_negative_elbo``, its standard error and how it was computed; ``{}`` for an exact likelihood."""
     if recipe.test_samples is None:
         return {}
-    negative_elbo = -np.asarray(test_log_prob(model, recipe, data, num_samples=1), dtype="float64")
+    mean, stderr = mean_and_stderr(-np.asarray(test_log_prob(model, recipe, data, num_samples=1), dtype="float64"))
     return {
-        "test_negative_elbo": float(negative_elbo.mean()),
-        "test_negative_elbo_stderr": float(negative_elbo.std(ddof=1) / math.sqrt(len(negative_elbo))),
+        "test_negative_elbo": mean,
+        "test_negative_elbo_stderr": stderr,
         "test_negative_elbo_how": f"log_prob(x, num_samples=1, seed=0) on {keras.backend.backend()}",
     }
 
@@ -543,6 +550,7 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
     )
     eval_seconds = time.time() - start
     nll = -np.asarray(log_p, dtype="float64")
+    test_nll, test_nll_stderr = mean_and_stderr(nll)
     info = {
         "name": name,
         "model": recipe.model,
@@ -576,8 +584,8 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
         "keras_version": keras.__version__,
         "commit": git_commit(),
         "history": progress["history"],
-        "test_nll": float(nll.mean()),
-        "test_nll_stderr": float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else None,
+        "test_nll": test_nll,
+        "test_nll_stderr": test_nll_stderr,
         "test_images": int(len(nll)),
         "test_how": "exact" if recipe.test_samples is None else f"importance-weighted bound, k = {recipe.test_samples}",
         "check_nll": float(-np.mean(check)),
