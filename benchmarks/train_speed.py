@@ -23,20 +23,20 @@ import time
 
 import keras
 
-from keras_gen import train
+from keras_gen import recipes, train
 from keras_gen.datasets import load_mnist
 
 DRAW_T64 = {"T": 64, "read_n": 2, "write_n": 5}  # Gregor et al. (2015), MNIST with attention (Table 3)
 
 RECIPES = {
-    "row_lstm": train.RECIPES["row_lstm"],
-    "diagonal_bilstm": train.RECIPES["diagonal_bilstm"],
-    "multiscale_pixelrnn": train.RECIPES["multiscale_pixelrnn"],
+    "row_lstm": recipes.RECIPES["row_lstm"],
+    "diagonal_bilstm": recipes.RECIPES["diagonal_bilstm"],
+    "multiscale_pixelrnn": recipes.RECIPES["multiscale_pixelrnn"],
     "draw_t64": dataclasses.replace(
-        train.RECIPES["draw"], config={**train.RECIPES["draw"].config, **DRAW_T64, "attention": True}
+        recipes.RECIPES["draw"], config={**recipes.RECIPES["draw"].config, **DRAW_T64, "attention": True}
     ),
     "draw_no_attention_t64": dataclasses.replace(
-        train.RECIPES["draw"], config={**train.RECIPES["draw"].config, **DRAW_T64, "attention": False}
+        recipes.RECIPES["draw"], config={**recipes.RECIPES["draw"].config, **DRAW_T64, "attention": False}
     ),
 }
 

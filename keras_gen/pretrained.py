@@ -7,6 +7,9 @@ the per-epoch history, the test NLL and ``check_nll``, the NLL of the first 500 
 images computed with ``log_prob(x)``, which anyone can recompute. :func:`info` adds ``metric``,
 the name of what ``test_nll`` measures (exact NLL, ELBO or importance-weighted bound), and
 :func:`results_rows` gives one summary row per checkpoint (the book's Results appendix).
+The runs of a study (:class:`keras_gen.recipes.Study`) are named ``STUDY/RUN`` and ship
+the same metadata (weights only where a chapter samples from them); :func:`study` loads
+a whole study.
 
 Example:
 
@@ -14,22 +17,37 @@ Example:
     pretrained.names()                      # ['pixelcnn', 'vae', ...]
     model = pretrained.load("pixelcnn")     # a built PixelCNN with its trained weights
     pretrained.info("pixelcnn")["test_nll"]
+    pretrained.study("pixelrnn_depth")["runs"]["layers_4"]["test_nll"]
 """
 
+import hashlib
+import inspect
 import json
 import os
 import re
 
 from keras_gen import models
-from keras_gen.train import CHECKPOINT_DIR, command, sha256
+from keras_gen.recipes import CHECKPOINT_DIR, STUDIES, Recipe, command, location
 
 
 class CheckpointError(ValueError):
     """A checkpoint is missing, corrupt, or does not match the model asked for."""
 
 
+def sha256(path):
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _paths(name, directory):
-    return os.path.join(directory, f"{name}.json"), os.path.join(directory, f"{name}.weights.h5")
+    """The metadata and weights files of checkpoint or study run ``name`` (``directory``: where they are instead)."""
+    default, stem = location(name)
+    directory = directory or default
+    return os.path.join(directory, f"{stem}.json"), os.path.join(directory, f"{stem}.weights.h5")
 
 
 def names(directory=CHECKPOINT_DIR):
@@ -39,18 +57,66 @@ def names(directory=CHECKPOINT_DIR):
     return sorted(f[: -len(".json")] for f in os.listdir(directory) if f.endswith(".json"))
 
 
-def info(name, directory=CHECKPOINT_DIR):
-    """The metadata of checkpoint ``name`` as a dict (see the module docstring)."""
+def info(name, directory=None):
+    """The metadata of checkpoint or study run ``name`` as a dict (see the module docstring), with ``metric``
+    and ``hours`` (of training) added."""
     metadata, _ = _paths(name, directory)
     if not os.path.exists(metadata):
+        shipped = names(os.path.dirname(metadata))
         raise CheckpointError(
-            f"no checkpoint named {name!r} in {directory} (shipped: {names(directory)}); "
+            f"no checkpoint or run named {name!r} in {os.path.dirname(metadata)} (shipped there: {shipped}); "
             f"make it with `{command(name)}`."
         )
     with open(metadata) as f:
         meta = json.load(f)
     meta["metric"] = metric_name(meta.get("test_how"), conditional=bool(meta.get("data", {}).get("labels")))
+    meta["hours"] = meta["train_seconds"] / 3600
     return meta
+
+
+def study_names():
+    """The studies the chapters load (:data:`keras_gen.recipes.STUDIES`)."""
+    return sorted(STUDIES)
+
+
+def study(name, directory=None, check_budget=True):
+    """Study ``name``: ``{"name", "chapter", "question", "runs"}``, ``runs`` mapping each run to its metadata.
+
+    A run's metadata is a checkpoint's (:func:`info`: ``config``, ``history``, ``epochs``,
+    ``test_nll``, ``test_nll_stderr``, ``test_how``, ``hardware``, ``hours``, ...). ``directory`` holds
+    the study's own runs (default: the shipped ones). A missing run, or one whose model or budget
+    differs from its recipe's (``check_budget=False`` accepts any epochs and images, as a shrunk
+    run in the smoke profile has), raises :class:`CheckpointError` naming the command that makes it.
+    """
+    if name not in STUDIES:
+        raise CheckpointError(f"no study named {name!r}; the studies are {', '.join(study_names())}.")
+    spec = STUDIES[name]
+    runs = {}
+    for run, recipe in spec.runs.items():
+        if not isinstance(recipe, Recipe):  # a checkpoint or another study's run answers for it
+            runs[run] = info(recipe)
+            continue
+        full_name = f"{name}/{run}"
+        meta = info(full_name, directory)
+        _check_run(full_name, meta, recipe, check_budget)
+        runs[run] = meta
+    return {"name": name, "chapter": spec.chapter, "question": spec.question, "runs": runs}
+
+
+def _check_run(name, meta, recipe, check_budget):
+    """Raise :class:`CheckpointError` where run ``name``'s metadata was not made by ``recipe``."""
+    expected = _comparable(recipe.config)
+    differ = [key for key in sorted(expected) if meta["config"].get(key) != expected[key]]
+    if meta["model"] != recipe.model or differ:
+        detail = ", ".join(f"{k}: {meta['config'].get(k)!r} stored, {expected[k]!r} in the recipe" for k in differ)
+        raise CheckpointError(
+            f"run {name!r} holds a {meta['model']} that its recipe (a {recipe.model}) did not make "
+            f"({detail or 'another model'}); make it again with `{command(name)}`."
+        )
+    if check_budget and meta["epochs"] != recipe.epochs:
+        raise CheckpointError(
+            f"run {name!r} holds {meta['epochs']} of its {recipe.epochs} epochs; finish it with `{command(name)}`."
+        )
 
 
 def metric_name(test_how, conditional=False):
@@ -130,7 +196,7 @@ def _comparable(config):
     return json.loads(json.dumps(config))
 
 
-def load(name, model=None, directory=CHECKPOINT_DIR):
+def load(name, model=None, directory=None):
     """Checkpoint ``name``'s trained model.
 
     Without ``model``, the model is built from the stored class and configuration.
@@ -143,6 +209,8 @@ def load(name, model=None, directory=CHECKPOINT_DIR):
     _, weights = _paths(name, directory)
     remake = f"make it again with `{command(name)}`"
     if not os.path.exists(weights):
+        if "sha256" not in meta:
+            raise CheckpointError(f"{name!r} ships its metadata only (no weights); {remake} to get them.")
         raise CheckpointError(f"the weights of checkpoint {name!r} are missing ({weights}); {remake}.")
     if sha256(weights) != meta["sha256"]:
         raise CheckpointError(
@@ -157,8 +225,10 @@ def load(name, model=None, directory=CHECKPOINT_DIR):
                 f"with that model, or load it without passing a model."
             )
         given, stored = _comparable(model.get_config()), meta["config"]
-        # Keras's own entries (``trainable``, ``dtype``) are compared only where the checkpoint records them
-        keys = (set(given) | set(stored)) - {"name"} - ({"trainable", "dtype"} - set(stored))
+        # Keras's own entries (``trainable``, ``dtype``) are compared only where the checkpoint records them;
+        # an argument added since the checkpoint was made held its default there
+        stored = {**{k: _default(type(model), k) for k in set(given) - set(stored)}, **stored}
+        keys = (set(given) | set(stored)) - {"name"} - ({"trainable", "dtype"} - set(meta["config"]))
         differ = sorted(k for k in keys if given.get(k) != stored.get(k))
         if differ:
             detail = ", ".join(f"{k}: {given.get(k)!r} here, {stored.get(k)!r} in the checkpoint" for k in differ)
@@ -172,7 +242,16 @@ def load(name, model=None, directory=CHECKPOINT_DIR):
     return model
 
 
-def describe(name, directory=CHECKPOINT_DIR):
+def _default(cls, argument):
+    """The default of ``argument`` in the constructor of ``cls`` or of a base class (``None`` where none says)."""
+    for klass in cls.__mro__:
+        parameter = inspect.signature(klass.__init__).parameters.get(argument) if "__init__" in vars(klass) else None
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            return _comparable(parameter.default)
+    return None
+
+
+def describe(name, directory=None):
     """How, on what and how long checkpoint ``name`` was trained, in one paragraph (for the chapters)."""
     meta = info(name, directory)
     data, training = meta["data"], meta["training"]

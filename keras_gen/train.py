@@ -1,293 +1,53 @@
-"""The book's trained checkpoints, made by one entry point: ``python -m keras_gen.train NAME``.
+"""The book's trained checkpoints and studies, made by one entry point: ``python -m keras_gen.train NAME``.
 
-A :class:`Recipe` names the model (the class and arguments the chapter uses), the data
-and the budget. :func:`train` runs it resumably: after every epoch it saves the model
-and optimizer state and the history so far in ``run_dir``, and a run started again
-continues from the last finished epoch, so a long run can span several sittings. At
-the end it evaluates the model on the whole test set and writes the shipped files
-(``NAME.weights.h5`` and ``NAME.json``, see :mod:`keras_gen.pretrained`).
+:func:`train` runs a recipe (:mod:`keras_gen.recipes`: the model, data and budget of a
+checkpoint or of a study's run) resumably: after every epoch it saves the model and
+optimizer state and the history so far in ``run_dir``, and a run started again continues
+from the last finished epoch, so a long run can span several sittings. At the end it
+evaluates the model on the whole test set and writes the shipped files (``NAME.json``, and
+``NAME.weights.h5`` where the weights ship; see :mod:`keras_gen.pretrained`).
+:func:`train_study` trains every run of a study, at its budget or shrunk.
 
 Example:
 
     python -m keras_gen.train pixelcnn              # resumes runs/pixelcnn if it exists
-    python -m keras_gen.train                       # no name: the recipes and their budgets
+    python -m keras_gen.train pixelrnn_depth        # every run of a study, one after another
+    python -m keras_gen.train                       # no name: the recipes, the studies' runs and their budgets
 """
 
 import argparse
-import dataclasses
-import hashlib
 import json
 import math
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
 import time
 
 import keras
 import numpy as np
 
-from keras_gen import datasets, models
+from keras_gen import models, pretrained
 from keras_gen.attention_health import attention_health
+from keras_gen.recipes import (
+    RECIPES,
+    STUDIES,
+    STUDY_DIR,
+    command,
+    find,
+    load_data,
+    location,
+    ships_weights,
+    study_runs,
+)
 from keras_gen.validation import check_int
 
-CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints")
 VALIDATION_IMAGES = 1_000  # the first test images, logged every epoch to watch over-fitting
 CHECK_IMAGES = 500  # the first test images of the quick recheck (``check_nll``)
 ATTENTION_IMAGES = 256  # the first test images whose attention windows are summed up every epoch
 THREAD_LIMITS = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "XLA_FLAGS")  # the thread settings hardware() reports
 TRAINING_FIELDS = ("model", "config", "data", "batch_size", "learning_rate", "final_learning_rate", "clipnorm")
-
-
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """How one checkpoint is made.
-
-    Args:
-        model: class name in ``keras_gen.models``.
-        config: the constructor's keyword arguments.
-        data: ``"mnist_dynamic"`` (binarised MNIST, fresh pixels every epoch; the test
-            set is ``load_mnist("fixed").x_test``) or ``"color_images"`` (8-bit colour:
-            CIFAR-10 where it can be had, else the offline photograph crops; the
-            metadata names which).
-        epochs, batch_size: the budget.
-        learning_rate, final_learning_rate: Adam's rate, cosine-decayed from the first to
-            the second over the whole run, or over its end (``hold_fraction``).
-        hold_fraction: the share of the run's steps at ``learning_rate`` before the cosine
-            decay starts (0: decay from the first step).
-        clipnorm: optional clipping of the gradient's global norm (Adam's ``global_clipnorm``).
-        test_samples: ``None`` for an exact likelihood, else the k of the importance-weighted
-            bound reported as ``test_nll``.
-        labels: the model is class-conditional: trained and scored with the images' labels.
-        monitor_attention: log DRAW's attention health after every epoch (``keras_gen.attention_health``).
-        chapter: the notebook that shows it.
-    """
-
-    model: str
-    config: dict
-    data: str
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    final_learning_rate: float
-    chapter: str
-    clipnorm: float | None = None
-    test_samples: int | None = None
-    labels: bool = False
-    hold_fraction: float = 0.0
-    monitor_attention: bool = False
-
-
-def draw_recipe(attention):
-    """Chapter 2's DRAW (256 units, 100-d codes), with attention (T = 32, 5×5 read and write) or without (T = 16).
-
-    The two get the same compute: a training step of the attentive network with 32 steps
-    costs what one of the network without attention, which reads and writes all 784
-    pixels, costs with 16 (about 0.52 s per batch of 100 on one core, measured).
-    """
-    return Recipe(
-        model="DRAW",
-        config={
-            "image_shape": (28, 28, 1),
-            "T": 32 if attention else 16,
-            "read_n": 5,
-            "write_n": 5,
-            "z_dim": 100,
-            "enc_units": 256,
-            "dec_units": 256,
-            "attention": attention,
-            "seed": 0,
-        },
-        data="mnist_dynamic",
-        epochs=20,
-        batch_size=100,
-        learning_rate=1e-3,
-        final_learning_rate=1e-4,
-        clipnorm=10.0,
-        test_samples=100,
-        chapter="notebooks/02_draw.ipynb",
-    )
-
-
-def draw_t64_recipe(attention):
-    """Chapter 2's DRAW in the paper's MNIST configuration (Gregor et al. 2015, sec. 4.1): T = 64 for both,
-    2×2 read and 5×5 write with attention, 256-unit LSTMs, 100-d codes.
-
-    The attention policy forms slowly (``../shared`` diagnosis of the T = 32 run: still a fixed,
-    digit-independent schedule after 20 epochs), so the step size stays at 1e-3 for three
-    quarters of the run and is annealed only over the last quarter; both networks get the
-    same epochs.
-    """
-    base = draw_recipe(attention)
-    return dataclasses.replace(
-        base,
-        config={**base.config, "T": 64, "read_n": 2, "write_n": 5},
-        epochs=120,
-        final_learning_rate=1e-5,
-        hold_fraction=0.75,
-        monitor_attention=attention,
-    )
-
-
-def pixelrnn_recipe(layer_type):
-    """The paper's MNIST PixelRNN (7 layers, h = 16, residual and skip connections) of chapter 4 or 5."""
-    return Recipe(
-        model="PixelRNN",
-        config={
-            "image_shape": (28, 28, 1),
-            "layer_type": layer_type,
-            "num_layers": 7,
-            "units": 16,
-            "skip": True,
-            "output": "bernoulli",
-        },
-        data="mnist_dynamic",
-        epochs=20,
-        batch_size=64,
-        learning_rate=1e-3,
-        final_learning_rate=5e-5,
-        chapter="notebooks/04_row_lstm.ipynb" if layer_type == "row_lstm" else "notebooks/05_diagonal_bilstm.ipynb",
-    )
-
-
-def gated_pixelcnn_recipe(conditional):
-    """Chapter 7's MNIST Gated PixelCNN (32 maps, a 7×7 block and 7 of 3×3), unconditional or given the digit."""
-    return Recipe(
-        model="GatedPixelCNN",
-        config={
-            "image_shape": (28, 28, 1),
-            "filters": 32,
-            "num_layers": 7,
-            "output": "bernoulli",
-            **({"num_classes": 10} if conditional else {}),
-        },
-        data="mnist_dynamic",
-        epochs=12,
-        batch_size=64,
-        learning_rate=1e-3,
-        final_learning_rate=5e-5,
-        labels=conditional,
-        chapter="notebooks/07_gated_pixelcnn.ipynb",
-    )
-
-
-RECIPES = {
-    "vae": Recipe(
-        model="VAE",
-        config={"image_shape": (28, 28, 1), "latent_dim": 50, "hidden_units": (500, 500), "seed": 0},
-        data="mnist_dynamic",
-        epochs=400,
-        batch_size=100,
-        learning_rate=1e-3,
-        final_learning_rate=1e-4,
-        test_samples=1000,
-        chapter="notebooks/01_vae.ipynb",
-    ),
-    "vae_2d": Recipe(
-        model="VAE",
-        config={"image_shape": (28, 28, 1), "latent_dim": 2, "hidden_units": (500, 500), "seed": 0},
-        data="mnist_dynamic",
-        epochs=100,
-        batch_size=100,
-        learning_rate=1e-3,
-        final_learning_rate=1e-4,
-        test_samples=1000,
-        chapter="notebooks/01_vae.ipynb",
-    ),
-    "pixelcnn": Recipe(
-        model="PixelCNN",
-        config={"image_shape": (28, 28, 1), "filters": 64, "num_layers": 6, "output": "bernoulli"},
-        data="mnist_dynamic",
-        epochs=30,
-        batch_size=64,
-        learning_rate=1e-3,
-        final_learning_rate=5e-5,
-        chapter="notebooks/03_pixelcnn.ipynb",
-    ),
-    # the two DRAW networks of chapter 2 differ only in attention: same steps, units, data and budget
-    "draw": draw_recipe(attention=True),
-    "draw_no_attention": draw_recipe(attention=False),
-    # the paper's configuration, trained for as many epochs as attention needs (resumable over sittings)
-    "draw_t64": draw_t64_recipe(attention=True),
-    "draw_no_attention_t64": draw_t64_recipe(attention=False),
-    # the two PixelRNNs of chapters 4 and 5 differ only in their LSTM layer
-    "row_lstm": pixelrnn_recipe("row_lstm"),
-    "diagonal_bilstm": pixelrnn_recipe("diagonal_bilstm"),
-    # free bits keep the code in use: trained on the plain ELBO, this small decoder empties it (chapter 10)
-    "pixelvae": Recipe(
-        model="PixelVAE",
-        config={
-            "image_shape": (28, 28, 1),
-            "latent_dim": 32,
-            "hidden_units": (256,),
-            "filters": 32,
-            "num_layers": 2,
-            "free_nats": 8.0,
-            "seed": 0,
-        },
-        data="mnist_dynamic",
-        epochs=10,
-        batch_size=64,
-        learning_rate=1e-3,
-        final_learning_rate=5e-5,
-        test_samples=10,
-        chapter="notebooks/10_pixelvae.ipynb",
-    ),
-    # the two Gated PixelCNNs of chapter 7 differ only in the digit label (and see the same digits)
-    "gated_pixelcnn": gated_pixelcnn_recipe(conditional=False),
-    "gated_pixelcnn_conditional": gated_pixelcnn_recipe(conditional=True),
-    # two stages of the 4-layer Row LSTM network of chapter 6, the small image every second pixel
-    "multiscale_pixelrnn": Recipe(
-        model="MultiScalePixelRNN",
-        config={
-            "image_shape": (28, 28, 1),
-            "factor": 2,
-            "layer_type": "row_lstm",
-            "num_layers": 4,
-            "units": 16,
-            "skip": True,
-            "output": "bernoulli",
-        },
-        data="mnist_dynamic",
-        epochs=10,
-        batch_size=64,
-        learning_rate=1e-3,
-        final_learning_rate=5e-5,
-        chapter="notebooks/06_multiscale_pixelrnn.ipynb",
-    ),
-    # chapter 8's network at the size TensorFlow Probability's PixelCNN is benchmarked at (benchmarks/)
-    "pixelcnn_plus_plus": Recipe(
-        model="PixelCNNPlusPlus",
-        config={
-            "image_shape": (32, 32, 3),
-            "filters": 32,
-            "blocks_per_stage": 2,
-            "num_downsamplings": 2,
-            "num_components": 10,
-            "dropout": 0.5,
-            "seed": 0,
-        },
-        data="color_images",
-        epochs=10,
-        batch_size=16,
-        learning_rate=1e-3,
-        final_learning_rate=5e-5,
-        chapter="notebooks/08_pixelcnn_plus_plus.ipynb",
-    ),
-}
-
-
-def command(name):
-    """The shell command that makes checkpoint ``name``."""
-    return f"python -m keras_gen.train {name}"
-
-
-def load_data(recipe):
-    """The recipe's ``ImageData``: training images, labels and the test set."""
-    if recipe.data == "mnist_dynamic":
-        return datasets.load_mnist("dynamic")
-    if recipe.data == "color_images":
-        return datasets.load_color_images()
-    raise ValueError(f"unknown data {recipe.data!r}.")
 
 
 def test_conditions(recipe, data, n):
@@ -312,15 +72,6 @@ def compile_model(model, recipe, total_steps):
         **held,
     )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=recipe.clipnorm))
-
-
-def sha256(path):
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def hardware():
@@ -388,14 +139,13 @@ def elbo_fields(model, recipe, data):
     }
 
 
-def add_test_elbo(name, directory=CHECKPOINT_DIR):
+def add_test_elbo(name, directory=None):
     """Score shipped checkpoint ``name``'s weights with the ELBO on the whole test set and add it to its metadata."""
-    from keras_gen import pretrained  # pretrained imports this module
-
-    recipe = RECIPES[name]
+    recipe = find(name)
+    directory = directory or location(name)[0]
     if recipe.test_samples is None:
         raise ValueError(f"checkpoint {name!r} has an exact likelihood: it has no ELBO.")
-    meta_path = os.path.join(directory, f"{name}.json")
+    meta_path = os.path.join(directory, f"{location(name)[1]}.json")
     with open(meta_path) as f:
         meta = json.load(f)
     meta.update(elbo_fields(pretrained.load(name, directory=directory), recipe, load_data(recipe)))
@@ -460,7 +210,7 @@ def train(
     name,
     *,
     run_dir=None,
-    out_dir=CHECKPOINT_DIR,
+    out_dir=None,
     epochs=None,
     train_images=None,
     test_images=None,
@@ -468,7 +218,8 @@ def train(
     write_partial=False,
     verbose=True,
 ):
-    """Train checkpoint ``name`` (resuming ``run_dir``), evaluate it and write it to ``out_dir``.
+    """Train checkpoint or study run ``name`` (resuming ``run_dir``), evaluate it and write it to ``out_dir``
+    (default: where :mod:`keras_gen.pretrained` looks for it, ``recipes.location(name)``).
 
     ``epochs``, ``train_images`` and ``test_images`` shrink the recipe (tests use them);
     ``stop_after`` ends this sitting after that many epochs, leaving the run to resume.
@@ -476,13 +227,12 @@ def train(
     (its metadata says how many of the planned epochs are done), for a run that spans
     several sittings. Returns the metadata dict once written, else ``None``.
     """
-    if name not in RECIPES:
-        raise ValueError(f"no recipe named {name!r}; the recipes are {sorted(RECIPES)}.")
-    recipe = RECIPES[name]
+    recipe = find(name)
+    out_dir = out_dir or location(name)[0]
     epochs = check_int("epochs", epochs if epochs is not None else recipe.epochs)
     run_dir = run_dir or os.path.join("runs", name)
     os.makedirs(run_dir, exist_ok=True)
-    data = load_data(recipe).subset(train_images, test_images)
+    data = load_data(recipe).subset(train_images or recipe.train_images, test_images)
     batches = data.train_batches(recipe.batch_size, seed=0, with_labels=recipe.labels)
     record = _recipe_record(recipe, epochs, len(data.x_train))
 
@@ -540,7 +290,8 @@ def train(
 
 
 def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verbose=True):
-    """Evaluate the trained ``model`` and write ``NAME.weights.h5`` and ``NAME.json`` to ``out_dir``."""
+    """Evaluate the trained ``model`` and write its metadata ``STEM.json`` to ``out_dir``, and ``STEM.weights.h5``
+    where its weights ship (``recipes.ships_weights``; ``STEM`` is the checkpoint's name or the study's run)."""
     start = time.time()
     log_p = test_log_prob(model, recipe, data)
     check = model.log_prob(
@@ -597,29 +348,70 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
     if model.data_type == "8bit":
         info["test_bits_per_dim"] = info["test_nll"] / (model.num_dims * math.log(2.0))
     os.makedirs(out_dir, exist_ok=True)
-    weights = os.path.join(out_dir, f"{name}.weights.h5")
-    # A fresh model holding the trained weights: the shipped file carries no optimizer state.
-    shipped = build_model(recipe)
-    for target, source in zip(shipped.weights, model.weights, strict=True):
-        target.assign(source)
-    shipped.save_weights(weights)
-    info["sha256"] = sha256(weights)
-    info["size_bytes"] = os.path.getsize(weights)
-    write_json(os.path.join(out_dir, f"{name}.json"), info)
+    stem = location(name)[1]
+    written = os.path.join(out_dir, f"{stem}.json")
+    if ships_weights(name):
+        written = os.path.join(out_dir, f"{stem}.weights.h5")
+        # A fresh model holding the trained weights: the shipped file carries no optimizer state.
+        shipped = build_model(recipe)
+        for target, source in zip(shipped.weights, model.weights, strict=True):
+            target.assign(source)
+        shipped.save_weights(written)
+        info["sha256"] = pretrained.sha256(written)
+        info["size_bytes"] = os.path.getsize(written)
+    write_json(os.path.join(out_dir, f"{stem}.json"), info)
     if verbose:
         print(
             f"{name}: test NLL {info['test_nll']:.2f} ± {info['test_nll_stderr'] or 0:.2f} nats "
-            f"({info['test_how']}, {info['test_images']:,} images); written to {weights}"
+            f"({info['test_how']}, {info['test_images']:,} images); written to {written}"
         )
     return info
 
 
+def train_study(name, *, out_dir=None, run_root=None, epochs=None, train_images=None, test_images=None, verbose=True):
+    """Train every run of study ``name`` (the runs it names from elsewhere are loaded) and return the study as
+    :func:`keras_gen.pretrained.study` does.
+
+    ``epochs``, ``train_images`` and ``test_images`` shrink every run alike (the chapters' ``smoke``
+    profile and ``KERAS_GEN_TRAIN=1`` use them); the runs' files go to ``out_dir`` (default: a
+    temporary folder, removed afterwards, when the budget is shrunk; else the shipped study's
+    folder) and their resumable state under ``run_root`` (default: ``runs/``).
+    """
+    if name not in STUDIES:
+        raise ValueError(f"no study named {name!r}; the studies are {', '.join(STUDIES)}.")
+    shrunk = any(value is not None for value in (epochs, train_images, test_images))
+    scratch = tempfile.mkdtemp(prefix=f"keras-gen-{name}-") if shrunk and out_dir is None else None
+    out_dir = out_dir or scratch or os.path.join(STUDY_DIR, name)
+    try:
+        for run in study_runs_of(name):
+            train(
+                run,
+                run_dir=os.path.join(run_root or scratch or "runs", run),
+                out_dir=out_dir,
+                epochs=epochs,
+                train_images=train_images,
+                test_images=test_images,
+                verbose=verbose,
+            )
+        return pretrained.study(name, directory=out_dir, check_budget=not shrunk)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def study_runs_of(study):
+    """The runs study ``study`` trains itself, as ``"STUDY/RUN"`` names."""
+    return [run for run in study_runs() if run.startswith(f"{study}/")]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m keras_gen.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="checkpoints to make (none: list the recipes)")
-    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument(
+        "names", nargs="*", help="checkpoints, study runs (STUDY/RUN) or whole studies to make (none: list them)"
+    )
+    parser.add_argument("--list", action="store_true", help="list the recipes and studies and exit")
     parser.add_argument("--run-dir", help="where the resumable state lives (default: runs/NAME)")
-    parser.add_argument("--out-dir", default=CHECKPOINT_DIR, help="where the finished checkpoint is written")
+    parser.add_argument("--out-dir", help="where the finished files are written (default: where the package has them)")
     parser.add_argument("--stop-after", type=int, help="end this sitting after this many epochs")
     parser.add_argument(
         "--write-partial", action="store_true", help="write the checkpoint of the run as it stands, without training"
@@ -628,16 +420,22 @@ def main(argv=None):
         "--add-elbo", action="store_true", help="add the whole test set's ELBO to shipped latent-variable checkpoints"
     )
     args = parser.parse_args(argv)
-    unknown = [name for name in args.names if name not in RECIPES]
+    # a whole study stands for its runs
+    names = [run for name in args.names for run in (study_runs_of(name) if name in STUDIES else [name])]
+    unknown = [name for name in names if name not in RECIPES and name not in study_runs()]
     if unknown:
-        parser.error(f"no recipe named {', '.join(map(repr, unknown))}; the recipes are {', '.join(RECIPES)}.")
-    if args.list or not args.names:  # training every recipe takes days: it must be asked for by name
-        for name, recipe in RECIPES.items():
+        parser.error(
+            f"no recipe named {', '.join(map(repr, unknown))}; the recipes are {', '.join(RECIPES)}; "
+            f"the studies are {', '.join(STUDIES)}."
+        )
+    if args.list or not names:  # training every recipe takes days: it must be asked for by name
+        for name in list(RECIPES) + study_runs():
+            recipe = find(name)
             print(
-                f"{name:28s} {recipe.model:18s} {recipe.epochs:4d} epochs, batch {recipe.batch_size}, {recipe.chapter}"
+                f"{name:40s} {recipe.model:18s} {recipe.epochs:4d} epochs, batch {recipe.batch_size}, {recipe.chapter}"
             )
         return
-    for name in args.names:
+    for name in names:
         if args.add_elbo:
             meta = add_test_elbo(name, args.out_dir)
             print(

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from keras_gen import pretrained, train
+from keras_gen import pretrained, recipes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "book", "results.ipynb")
@@ -17,11 +17,11 @@ def _add(directory, source, name, weights=True, **changes):
     """Checkpoint ``source`` shipped again as ``name`` in ``directory``: its metadata, changed, and its weights."""
     meta = pretrained.info(source)
     meta.pop("metric")  # derived by pretrained.info, not stored
-    meta.update(name=name, command=train.command(name), **changes)
+    meta.update(name=name, command=recipes.command(name), **changes)
     with open(directory / f"{name}.json", "w") as f:
         json.dump(meta, f)
     if weights:
-        shutil.copy(os.path.join(train.CHECKPOINT_DIR, f"{source}.weights.h5"), directory / f"{name}.weights.h5")
+        shutil.copy(os.path.join(recipes.CHECKPOINT_DIR, f"{source}.weights.h5"), directory / f"{name}.weights.h5")
 
 
 def test_a_checkpoint_added_to_the_package_appears_in_the_results(tmp_path):
