@@ -3,7 +3,7 @@
 For each model it prints training images per second on binarised MNIST on the current
 backend: one warm-up ``fit`` that traces and compiles the train step, then a timed
 ``fit`` over ``--train-images`` digits in whole batches of the recipe's size. The
-models are the shipped recipes of ``keras_gen.train`` plus DRAW in the paper's MNIST
+models are the shipped recipes of ``keras_gen.recipes`` plus DRAW in the paper's MNIST
 configuration (T = 64, 2×2 read, 5×5 write), with and without attention.
 
 Pin it to one core to compare with a training run (``taskset -c 1``,

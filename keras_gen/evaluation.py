@@ -83,6 +83,26 @@ def bits_per_dim(log_likelihood, num_dims):
     return -np.asarray(log_likelihood) / (num_dims * math.log(2.0))
 
 
+def paired_difference(first, second):
+    """Mean and standard error of ``first - second``, two models' per-image scores on the same images.
+
+    The paired standard error is what decides whether two models differ: the images' own spread
+    in difficulty, shared by both scores, cancels in the difference.
+
+    Example:
+
+        gap, error = paired_difference(nll_pixelcnn, nll_row_lstm)  # nats per image
+    """
+    first, second = np.asarray(first, dtype="float64"), np.asarray(second, dtype="float64")
+    if first.shape != second.shape or first.ndim != 1 or len(first) < 2:
+        raise ValueError(
+            f"paired_difference needs two 1-D arrays of the same length (at least 2), one score per image; "
+            f"got shapes {first.shape} and {second.shape}."
+        )
+    difference = first - second
+    return float(difference.mean()), float(difference.std(ddof=1) / math.sqrt(len(difference)))
+
+
 def timed_twice(call):
     """Run ``call()`` twice: its (second) result and the wall-clock seconds of each call.
 

@@ -26,6 +26,8 @@ import json
 import os
 import re
 
+import numpy as np
+
 from keras_gen import models
 from keras_gen.recipes import CHECKPOINT_DIR, STUDIES, Recipe, command, location
 
@@ -83,7 +85,9 @@ def study(name, directory=None, check_budget=True):
     """Study ``name``: ``{"name", "chapter", "question", "runs"}``, ``runs`` mapping each run to its metadata.
 
     A run's metadata is a checkpoint's (:func:`info`: ``config``, ``history``, ``epochs``,
-    ``test_nll``, ``test_nll_stderr``, ``test_how``, ``hardware``, ``hours``, ...). ``directory`` holds
+    ``test_nll``, ``test_nll_stderr``, ``test_how``, ``hardware``, ``hours``, ...), and for the study's
+    own runs ``test_nll_per_image``, the test score of every image in order (for paired differences
+    between runs; ``None`` for a run borrowed from a checkpoint). ``directory`` holds
     the study's own runs (default: the shipped ones). A missing run, or one whose model or budget
     differs from its recipe's (``check_budget=False`` accepts any epochs and images, as a shrunk
     run in the smoke profile has), raises :class:`CheckpointError` naming the command that makes it.
@@ -99,6 +103,8 @@ def study(name, directory=None, check_budget=True):
         full_name = f"{name}/{run}"
         meta = info(full_name, directory)
         _check_run(full_name, meta, recipe, check_budget)
+        scores = _paths(full_name, directory)[0][: -len(".json")] + ".test_nll.npy"
+        meta["test_nll_per_image"] = np.load(scores) if os.path.exists(scores) else None
         runs[run] = meta
     return {"name": name, "chapter": spec.chapter, "question": spec.question, "runs": runs}
 

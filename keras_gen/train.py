@@ -359,6 +359,8 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
         shipped.save_weights(written)
         info["sha256"] = pretrained.sha256(written)
         info["size_bytes"] = os.path.getsize(written)
+    if "/" in name:  # a study's run: its per-image scores too, for paired comparisons between its runs
+        np.save(os.path.join(out_dir, f"{stem}.test_nll.npy"), nll.astype("float32"))
     write_json(os.path.join(out_dir, f"{stem}.json"), info)
     if verbose:
         print(

@@ -3,6 +3,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from keras_gen import evaluation
 from keras_gen.evaluation import input_gradient
@@ -47,3 +48,14 @@ def test_compare_samplers_reports_both_samplers_and_whether_they_agree():
     assert same  # fixed noise per pixel: both samplers draw the same images
     assert len(lines) == 3 and "cached sampler" in lines[0] and "reference sampler" in lines[1]
     assert lines[2].endswith("the two drew the same images: True")
+
+
+def test_paired_difference_is_the_mean_difference_with_its_own_standard_error():
+    rng = np.random.default_rng(0)
+    difficulty = rng.normal(90.0, 20.0, size=1_000)  # shared by both models: it cancels
+    better = difficulty + rng.normal(0.0, 1.0, size=1_000)
+    worse = better + 0.5 + rng.normal(0.0, 0.1, size=1_000)
+    gap, error = evaluation.paired_difference(worse, better)
+    assert abs(gap - 0.5) < 4 * error and error < 0.01  # far below the unpaired error, about 0.9
+    with pytest.raises(ValueError, match="same length"):
+        evaluation.paired_difference(worse, better[:10])

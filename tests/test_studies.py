@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from keras_gen import datasets, models, pretrained, recipes, train
+from keras_gen import datasets, evaluation, models, pretrained, recipes, train
 
 needs_mnist = pytest.mark.skipif(
     not os.environ.get(datasets.DATA_DIR_VAR), reason=f"{datasets.DATA_DIR_VAR} not set (make data sets it)"
@@ -74,6 +74,13 @@ def test_a_study_round_trips(tiny_gating):
         assert len(meta["history"]["nll"]) == 1
         assert meta["command"] == f"python -m keras_gen.train gating/{run}"
         assert "sha256" not in meta and not os.path.exists(out / f"{run}.weights.h5")  # metadata only
+        per_image = meta["test_nll_per_image"]
+        assert per_image.shape == (TINY["test_images"],)
+        assert abs(per_image.mean() - meta["test_nll"]) < 1e-3
+    gap, error = evaluation.paired_difference(
+        study["runs"]["plain"]["test_nll_per_image"], study["runs"]["gated"]["test_nll_per_image"]
+    )
+    assert abs(gap - (study["runs"]["plain"]["test_nll"] - study["runs"]["gated"]["test_nll"])) < 1e-3 and error > 0
     again = pretrained.study("gating", directory=str(out), check_budget=False)
     assert again["runs"]["gated"]["test_nll"] == study["runs"]["gated"]["test_nll"]
     with pytest.raises(pretrained.CheckpointError, match="only"):
