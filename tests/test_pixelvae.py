@@ -157,3 +157,21 @@ def test_free_nats_changes_the_objective_not_the_bound(rng):
     np.testing.assert_allclose(floored.log_prob(x, seed=1), plain.log_prob(x, seed=1), rtol=1e-6)
     with pytest.raises(ValueError, match="free_nats must be a finite number of at least 0"):
         small_pixelvae(free_nats=-1.0)
+
+
+def test_kl_warmup_weighs_the_kl_by_the_step_not_the_bound(rng):
+    """KL annealing (Bowman et al., 2016): the loss charges min(1, step / n) × mean KL; the logged nll stays exact."""
+    x = random_binary_images(rng, 3, (4, 4, 1))
+    plain, annealed = small_pixelvae(seed=0), small_pixelvae(seed=0, kl_warmup_steps=4)
+    annealed.set_weights(plain.get_weights())
+    annealed.compile(optimizer=keras.optimizers.SGD(0.0))  # a zero step: the weights stay, the step counts
+    assert annealed.get_config()["kl_warmup_steps"] == 4 and plain.kl_warmup_steps == 0
+    terms = annealed.loss_terms(x, annealed(x))
+    reconstruction, kl = (keras.ops.convert_to_numpy(terms[k]).mean() for k in ("reconstruction", "kl"))
+    for step in range(6):
+        annealed.optimizer.iterations.assign(step)
+        weight = min(1.0, (step + 1) / 4)
+        np.testing.assert_allclose(float(annealed.training_objective(terms)), reconstruction + weight * kl, rtol=1e-5)
+    np.testing.assert_allclose(annealed.log_prob(x, seed=1), plain.log_prob(x, seed=1), rtol=1e-6)
+    with pytest.raises(ValueError, match="kl_warmup_steps"):
+        small_pixelvae(kl_warmup_steps=-1)

@@ -35,12 +35,13 @@ from keras import ops
 
 from keras_gen import profiles
 from keras_gen.heads import get_head
-from keras_gen.models.base import GenerativeModel
+from keras_gen.models.base import GenerativeModel, is_tf_dataset, weighted_targets
 from keras_gen.validation import check_int, check_known_rows, resolve_seed
 
 
 class ConditionedBatches(keras.utils.PyDataset):
-    """The batches ``(images, condition)`` of another ``PyDataset`` as inputs ``{"image": images, name: condition}``."""
+    """The batches ``(images, condition[, sample_weight])`` of another ``PyDataset`` as inputs
+    ``{"image": images, name: condition}`` (and the weights, with empty targets to carry them)."""
 
     def __init__(self, batches, name):
         super().__init__()
@@ -50,8 +51,9 @@ class ConditionedBatches(keras.utils.PyDataset):
         return len(self.batches)
 
     def __getitem__(self, index):
-        images, condition = self.batches[index]
-        return ({"image": images, self.name: condition},)
+        images, condition, *weights = self.batches[index]
+        inputs = {"image": images, self.name: condition}
+        return (inputs, weighted_targets(inputs, None, weights[0]), weights[0]) if weights else (inputs,)
 
     def on_epoch_end(self):
         self.batches.on_epoch_end()
@@ -80,6 +82,13 @@ class AutoregressiveModel(GenerativeModel):
     ``call`` receives the raw image (binary floats or 0..255 values; scale it with
     :meth:`scale_image`), or for conditional models a dict ``{"image": x, name: c, ...}``
     with the names in ``condition_names``; it returns the head's parameters.
+
+    ``fit`` trains on the exact negative log-likelihood. A conditional model takes its
+    input dict ``{"image": images, name: condition}``; a model with one condition also
+    takes it in the targets' place, as arrays ``fit(images, condition)`` or as batches
+    ``(images, condition)`` or ``(images, condition, sample_weight)`` of a ``PyDataset``
+    (such as ``ImageData.train_batches(batch_size, with_labels=True)``) or a
+    ``tf.data.Dataset``. An unconditional model trains on images alone.
     """
 
     condition_names = ()
@@ -170,11 +179,20 @@ class AutoregressiveModel(GenerativeModel):
                 raise ValueError(f"a dict of inputs needs an 'image' entry, got the keys {sorted(data)}.")
             self.check_images(data["image"], "x['image']")
             return
-        if isinstance(data, keras.utils.PyDataset):
-            batch = data[0]
-            self._check_data(batch[0] if isinstance(batch, tuple) else batch)
-            return
         super()._check_data(data)
+
+    def _check_spec(self, spec):
+        if isinstance(spec, dict):
+            if "image" not in spec:
+                raise ValueError(f"a dict of inputs needs an 'image' entry, got the keys {sorted(spec)}.")
+            spec = spec["image"]
+        super()._check_spec(spec)
+
+    def _expected_inputs(self):
+        images = super()._expected_inputs()
+        if not self.condition_names:
+            return images
+        return f"{images}, or a dict of inputs {{'image': images, {', '.join(map(repr, self.condition_names))}: ...}}"
 
     def _check_conditions(self, conditions, n):
         if set(conditions) != set(self.condition_names):
@@ -187,27 +205,22 @@ class AutoregressiveModel(GenerativeModel):
                 raise ValueError(f"{name} must have one entry per image ({n}), got shape {array.shape}.")
         return arrays
 
-    def fit(self, x=None, y=None, **kwargs):
-        """Train on the exact negative log-likelihood (Keras's ``fit``).
-
-        A conditional model takes its input dict ``{"image": images, name: condition}``;
-        a model with one condition also takes it in the targets' place, as arrays
-        ``fit(images, condition)`` or as batches ``(images, condition)``, such as
-        ``ImageData.train_batches(batch_size, with_labels=True)``. An unconditional model
-        trains on images alone.
-        """
-        x, y = self._as_model_inputs(x, y)
-        validation = kwargs.get("validation_data")
-        if isinstance(validation, tuple) and len(validation) == 2:
-            kwargs["validation_data"] = (self._as_model_inputs(*validation)[0],)
-        return super().fit(x, y, **kwargs)
-
     def _as_model_inputs(self, x, y):
-        """``(x, y)`` given to ``fit`` as the model's inputs and no targets (see ``fit``)."""
-        if isinstance(x, keras.utils.PyDataset) and y is None:
+        """``(x, y)`` given to ``fit`` as the model's inputs and no targets (see the class docstring)."""
+        if y is None and isinstance(x, keras.utils.PyDataset):
             first = x[0]
-            if isinstance(first, tuple) and len(first) == 2 and not isinstance(first[0], dict):
-                return ConditionedBatches(x, self._single_condition()), None
+            if isinstance(first, tuple) and len(first) in (2, 3) and not isinstance(first[0], dict):
+                if first[1] is not None:
+                    return ConditionedBatches(x, self._single_condition()), None
+            return x, None
+        if y is None and is_tf_dataset(x):
+            spec = x.element_spec
+            if isinstance(spec, tuple) and len(spec) in (2, 3) and not isinstance(spec[0], dict):
+                if getattr(spec[1], "shape", None) is not None:  # a condition, not None
+                    name = self._single_condition()
+                    return x.map(
+                        lambda images, condition, *weights: ({"image": images, name: condition}, None, *weights)
+                    ), None
             return x, None
         if y is None or isinstance(x, dict):
             if y is not None:

@@ -4,9 +4,19 @@
 training on the model's own negative log-likelihood through ``compute_loss`` (the
 backend-agnostic Keras 3 way), the logged metrics, and compiled batched evaluation.
 ``LatentVariableModel`` adds the variational bound shared by VAE, DRAW and PixelVAE.
+
+The Keras training contract: ``fit`` and ``evaluate`` take Keras's arguments in Keras's
+order; ``x`` is a batch of images (for conditional models a dict of inputs), a
+``keras.utils.PyDataset`` or a ``tf.data.Dataset`` of such batches, and there are no
+targets. ``sample_weight`` (one weight per image) weighs each image's loss as Keras
+does (``sum_over_batch_size``: the batch mean of weight × loss) and the logged
+metrics (weighted means). Losses of sub-layers (``add_loss``, regularisers) are added
+to the objective as Keras adds them.
 """
 
+import inspect
 import math
+import threading
 import time
 
 import keras
@@ -26,6 +36,38 @@ from keras_gen.validation import (
     check_int,
     resolve_seed,
 )
+
+
+def keras_arguments(method, args, kwargs):
+    """The arguments of a call to Keras's bound ``method`` (``fit``, ``evaluate``) by name, positional ones too."""
+    bound = inspect.signature(method).bind(*args, **kwargs)
+    arguments = dict(bound.arguments)
+    for name, parameter in bound.signature.parameters.items():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(arguments.pop(name, {}))
+    return arguments
+
+
+def is_tf_dataset(data):
+    """Whether ``data`` is a ``tf.data.Dataset`` (recognised without importing TensorFlow)."""
+    return type(data).__module__.startswith("tensorflow") and hasattr(data, "element_spec")
+
+
+def weighted_targets(x, y, sample_weight):
+    """``y``, or where only ``sample_weight`` goes with arrays ``x``, empty targets of shape (n, 0) to carry it.
+
+    Keras's batches of arrays drop the weights where there are no targets
+    (``keras.src.trainers.data_adapters.data_adapter_utils.pack_x_y_sample_weight``);
+    ``compute_loss`` takes such empty targets for none.
+    """
+    if y is not None or sample_weight is None or not (isinstance(x, (dict, np.ndarray)) or ops.is_tensor(x)):
+        return y
+    return np.zeros((len(x["image"] if isinstance(x, dict) else x), 0), "float32")
+
+
+def weighted_mean(values, weights=None):
+    """``mean(weights * values)`` over the batch (Keras's ``sum_over_batch_size``); the plain mean without weights."""
+    return ops.mean(values if weights is None else weights * values)
 
 
 class GenerativeModel(keras.Model):
@@ -66,46 +108,140 @@ class GenerativeModel(keras.Model):
         return check_images(x, self.image_shape, self.data_type, name)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """``training_objective`` of the batch plus every loss in ``self.losses`` (each summed, as Keras does).
+
+        Logs ``metric_names`` (and ``bits_per_dim``) as means over the images, weighted by
+        ``sample_weight`` where given.
+        """
+        if y is not None and tuple(getattr(y, "shape", ()))[1:] != (0,):  # (n, 0): see weighted_targets
+            raise ValueError(self._no_targets_message())
+        weights = self.image_weights(sample_weight)
         terms = self.loss_terms(x, y_pred)
         if self.data_type == "8bit":
             terms["bits_per_dim"] = terms["nll"] / (self.num_dims * math.log(2.0))
         for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
-        return self.training_objective(terms)
+            tracker.update_state(terms[name], sample_weight=weights)
+        loss = self.training_objective(terms, weights)
+        for extra in self.losses:  # add_loss and regularisers of the model and its sub-layers
+            loss = loss + ops.sum(ops.cast(extra, "float32"))
+        return loss
 
-    def training_objective(self, terms):
-        """The scalar that ``fit`` minimises: the mean NLL of the batch."""
-        return ops.mean(terms["nll"])
+    @staticmethod
+    def image_weights(sample_weight):
+        """``sample_weight`` as float32 of shape (batch,), or None (ValueError unless one weight per image)."""
+        if sample_weight is None:
+            return None
+        shape = tuple(sample_weight.shape)
+        if len(shape) not in (1, 2) or shape[1:] not in ((), (1,)):
+            raise ValueError(
+                f"sample_weight must hold one weight per image, of shape (batch,), got shape {shape}: "
+                "the models weigh each image's log-likelihood, not its pixels."
+            )
+        return ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+
+    def training_objective(self, terms, sample_weight=None):
+        """The scalar that ``fit`` minimises: the batch mean of the NLL, weighted by ``sample_weight``."""
+        return weighted_mean(terms["nll"], sample_weight)
+
+    def _no_targets_message(self):
+        return (
+            f"{type(self).__name__} models images alone and takes no targets (y): "
+            "fit(x) or fit(x, None, ...); a dataset yields x or (x,), or (x, None, sample_weight) from tf.data."
+        )
+
+    def _expected_inputs(self):
+        """What ``x`` of ``fit`` and ``evaluate`` may be, for error messages."""
+        return f"an array of images of shape (batch, {', '.join(map(str, self.image_shape))})"
+
+    def _as_model_inputs(self, x, y):
+        """``(x, y)`` given to ``fit`` / ``evaluate`` as Keras's inputs and targets (the model takes none)."""
+        if y is not None:
+            raise ValueError(self._no_targets_message())
+        return x, None
 
     def _check_data(self, data):
-        """Check arrays or the first batch of a dataset given to ``fit`` / ``evaluate``."""
+        """Check arrays, the first batch of a PyDataset, or a tf.data.Dataset's element spec (ValueError if wrong)."""
         if data is None:
             return
+        if isinstance(data, (list, tuple, dict)):
+            raise ValueError(
+                f"x must be {self._expected_inputs()}, or a keras.utils.PyDataset or tf.data.Dataset of such "
+                f"batches; got a {type(data).__name__} of {len(data)} items (Keras reads one as several inputs)."
+            )
         if isinstance(data, keras.utils.PyDataset):
             batch = data[0]
-            self.check_images(batch[0] if isinstance(batch, tuple) else batch)
+            self._check_data(batch[0] if isinstance(batch, (tuple, list)) else batch)
+        elif is_tf_dataset(data):
+            spec = data.element_spec
+            self._check_spec(spec[0] if isinstance(spec, tuple) else spec)
         elif isinstance(data, np.ndarray) or ops.is_tensor(data):
             self.check_images(data)
 
-    def fit(self, x=None, y=None, **kwargs):
+    def _check_spec(self, spec):
+        """Check the images of a tf.data.Dataset from its element spec: their shape (values are not read)."""
+        shape = getattr(spec, "shape", None)
+        shape = None if shape is None or shape.rank is None else tuple(shape)
+        if (
+            shape is None
+            or len(shape) != 4
+            or any(s not in (None, e) for s, e in zip(shape[1:], self.image_shape, strict=True))
+        ):
+            raise ValueError(
+                f"a tf.data.Dataset must yield batches of {self._expected_inputs()} (batch it with "
+                f".batch(n)), or tuples (x,), (x, None, sample_weight); got elements of spec {spec}."
+            )
+
+    def _fit_data(self, x, y):
+        """``(x, y)`` for Keras: the model's inputs, checked, and no targets (ValueError if wrong)."""
+        x, y = self._as_model_inputs(x, y)
         self._check_data(x)
-        validation = kwargs.get("validation_data")
-        self._check_data(validation[0] if isinstance(validation, tuple) else validation)
+        return x, y
+
+    def _validation_data(self, data):
+        """``validation_data`` for Keras: a tuple (x,), (x, y) or (x, y, sample_weight), or batches."""
+        if isinstance(data, list):
+            data = tuple(data)
+        if not isinstance(data, tuple):
+            return self._fit_data(data, None)[0]
+        if not 1 <= len(data) <= 3:
+            raise ValueError(f"validation_data must be (x,), (x, y) or (x, y, sample_weight), got {len(data)} items.")
+        x, y = self._fit_data(data[0], data[1] if len(data) > 1 else None)
+        return (x, weighted_targets(x, y, data[2])) + data[2:] if len(data) == 3 else (x, y)
+
+    def fit(self, *args, **kwargs):
+        """Keras's ``fit`` (its arguments, in its order) on the model's own NLL or negative ELBO.
+
+        ``x`` as in the module docstring; ``sample_weight`` one weight per image. ``class_weight``
+        needs class targets, which these models do not have: a ValueError.
+        """
+        arguments = keras_arguments(super().fit, args, kwargs)
+        if arguments.get("class_weight") is not None:
+            raise ValueError(
+                f"{type(self).__name__} has no class targets for class_weight: weigh the images with sample_weight."
+            )
+        x, y = self._fit_data(arguments.get("x"), arguments.get("y"))
+        arguments["x"], arguments["y"] = x, weighted_targets(x, y, arguments.get("sample_weight"))
+        if arguments.get("validation_data") is not None:
+            arguments["validation_data"] = self._validation_data(arguments["validation_data"])
         steps = profiles.dry_run_steps()
         if steps is None:
-            return super().fit(x, y, **kwargs)
+            return super().fit(**arguments)
         # a dry run (KERAS_GEN_STEPS=N): one epoch of at most N batches, then the model's size and peak memory
         start = time.time()
-        history = super().fit(x, y, **profiles.dry_run_fit_arguments(kwargs, steps))
+        history = super().fit(**profiles.dry_run_fit_arguments(arguments, steps))
         profiles.report_dry_run(self, time.time() - start)
         return history
 
-    def evaluate(self, x=None, y=None, **kwargs):
-        self._check_data(x)
+    def evaluate(self, *args, **kwargs):
+        """Keras's ``evaluate`` (its arguments, in its order): the logged metrics, weighted by ``sample_weight``."""
+        arguments = keras_arguments(super().evaluate, args, kwargs)
+        if not arguments.get("_use_cached_eval_dataset"):  # fit's validation data, already checked there
+            x, y = self._fit_data(arguments.get("x"), arguments.get("y"))
+            arguments["x"], arguments["y"] = x, weighted_targets(x, y, arguments.get("sample_weight"))
         steps = profiles.dry_run_steps()
         if steps is not None:
-            kwargs["steps"] = min(steps, kwargs.get("steps") or steps)
-        return super().evaluate(x, y, **kwargs)
+            arguments["steps"] = min(steps, arguments.get("steps") or steps)
+        return super().evaluate(**arguments)
 
     # The compiled runners are caches, not state: they stay out of saved files (compiled.forget_runners).
     def save_weights(self, filepath, *args, **kwargs):
@@ -141,20 +277,39 @@ class LatentVariableModel(GenerativeModel):
     ``free_nats=λ > 0`` trains on ``mean(reconstruction) + max(mean(KL), λ)`` over each
     batch: the free bits of Kingma et al. (2016, eq. 15) with the whole code as one
     group. While the code carries fewer than λ nats per image its KL costs nothing, so
-    a strong decoder cannot win by emptying the code early in training. Only the
-    objective changes: the logged ``nll``, ``log_prob`` and every bound stay exact.
+    a strong decoder cannot win by emptying the code early in training.
+    ``kl_warmup_steps=n > 0`` weighs the KL term by ``min(1, step / n)`` over the first
+    ``n`` optimizer steps (KL annealing, Bowman et al. 2016, sec. 3.1): early on the
+    model is an autoencoder, and the prior's pull grows only once the code carries
+    information. Only the objective changes: the logged ``nll``, ``log_prob`` and
+    every bound stay exact.
+
+    With ``sample_weight`` w the objective is ``mean(w · reconstruction) + mean(w) ·
+    max(Σ w·KL / Σ w, λ)``: the floor applies to the weighted average KL per image, and,
+    as without free bits, scaling every weight by c scales the objective by c (w = 1
+    gives the objective above; zero weights drop images as if they were not there).
+
+    The per-image KL does not travel through ``add_loss`` (``self.losses`` holds scalars
+    that Keras sums, such as sub-layers' regularisers, which ``compute_loss`` adds):
+    ``call`` keeps the KL of its batch, which ``loss_terms`` reads back in the same
+    training step or trace (TensorFlow, JAX, eager alike). So a latent model trains on
+    its ELBO through its own ``fit``; nested inside another Keras model, its KL is not
+    part of that model's losses.
     """
 
     metric_names = ("nll", "reconstruction", "kl")
     elbo_columns = ("reconstruction", "kl")  # what _elbo_graph stacks per image
 
-    def __init__(self, image_shape, data_type="binary", free_nats=0.0, **kwargs):
+    def __init__(self, image_shape, data_type="binary", free_nats=0.0, kl_warmup_steps=0, **kwargs):
         super().__init__(image_shape, data_type=data_type, **kwargs)
         self.free_nats = check_float("free_nats", free_nats, minimum=0.0)
+        self.kl_warmup_steps = check_int("kl_warmup_steps", kl_warmup_steps, minimum=0)
+        # the per-image KL of the latest call in each thread: a cache, not tracked state
+        object.__setattr__(self, "_call_kl", {})
 
     def call(self, x, training=False):
         params, kl = self.reconstruct(x, training=training)
-        self.add_loss(kl)
+        self._call_kl[threading.get_ident()] = kl  # for loss_terms (see the class docstring)
         return params
 
     def reconstruction_log_prob(self, x, params):
@@ -171,8 +326,11 @@ class LatentVariableModel(GenerativeModel):
         return log_prior, log_posterior
 
     def loss_terms(self, x, y_pred):
+        """Per image: ``reconstruction`` -log p(x|z), ``kl`` of the call ``y_pred = model(x)``, ``nll`` their sum."""
+        kl = self._call_kl.get(threading.get_ident())
+        if kl is None:
+            raise ValueError("loss_terms(x, y_pred) reads the KL of the call that made y_pred: y_pred = model(x).")
         reconstruction = -self.reconstruction_log_prob(x, y_pred)
-        kl = ops.sum(ops.stack(self.losses, axis=0), axis=0)
         return {"nll": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
 
     def sample_means(self, n, seed=None):
@@ -186,13 +344,21 @@ class LatentVariableModel(GenerativeModel):
         rng = np.random.default_rng((seed, 1))
         return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
 
-    def training_objective(self, terms):
-        if not self.free_nats:
-            return super().training_objective(terms)
-        return ops.mean(terms["reconstruction"]) + ops.maximum(ops.mean(terms["kl"]), self.free_nats)
+    def training_objective(self, terms, sample_weight=None):
+        """The negative ELBO's batch mean, with free bits and KL warm-up (see the class docstring)."""
+        if not self.free_nats and not self.kl_warmup_steps:
+            return super().training_objective(terms, sample_weight)
+        kl = weighted_mean(terms["kl"], sample_weight)
+        if self.free_nats:
+            mean_weight = 1.0 if sample_weight is None else ops.mean(sample_weight)
+            kl = mean_weight * ops.maximum(ops.divide_no_nan(kl, mean_weight), self.free_nats)
+        if self.kl_warmup_steps:
+            step = ops.cast(self.optimizer.iterations + 1, "float32")
+            kl = kl * ops.minimum(1.0, step / self.kl_warmup_steps)
+        return weighted_mean(terms["reconstruction"], sample_weight) + kl
 
     def get_config(self):
-        return {**super().get_config(), "free_nats": self.free_nats}
+        return {**super().get_config(), "free_nats": self.free_nats, "kl_warmup_steps": self.kl_warmup_steps}
 
     def _elbo_graph(self, inputs, seed_generator):
         x = inputs["x"]
