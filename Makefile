@@ -14,9 +14,14 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # TensorFlow's start-up log stays out of the chapters' outputs.
 KERNEL_STARTUP = _build/ipython/profile_default/startup/00-load-backend.py
 
-.PHONY: test lint format unit-tests notebook-tests dry-run book book-from-outputs book-check notebook-render-check book-clean mathjax browser checkpoints data venv clean
+.PHONY: test lint format unit-tests unit-tests-tensorflow unit-tests-jax notebook-tests dry-run book book-from-outputs book-check notebook-render-check book-clean mathjax browser checkpoints data venv clean
 
-test: lint unit-tests notebook-tests
+# The unit tests on TensorFlow and on JAX run side by side (each is mostly one thread: small
+# models and single-threaded XLA compilation), their output kept apart (--output-sync); the
+# notebooks run after them, since some unit tests read the notebooks that --overwrite rewrites.
+test: lint
+	$(MAKE) -j2 --output-sync=target unit-tests
+	$(MAKE) notebook-tests
 
 # The code style (pyproject.toml, [tool.ruff]): formatting and lint rules, checked, not changed;
 # `make format` applies them. Notebooks are not included.
@@ -38,9 +43,13 @@ format: $(BIN)/.installed
 # the benchmarks. TEST_XLA_FLAGS= turns it off.
 TEST_XLA_FLAGS ?= --xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true
 
-unit-tests: $(BIN)/.installed data
-	XLA_FLAGS="$(TEST_XLA_FLAGS)" KERAS_BACKEND=tensorflow $(BIN)/pytest -q tests
-	KERAS_BACKEND=jax $(BIN)/pytest -q tests
+unit-tests: unit-tests-tensorflow unit-tests-jax
+
+unit-tests-tensorflow: $(BIN)/.installed data
+	XLA_FLAGS="$(TEST_XLA_FLAGS)" KERAS_BACKEND=tensorflow $(BIN)/pytest -q -p no:cacheprovider tests
+
+unit-tests-jax: $(BIN)/.installed data
+	KERAS_BACKEND=jax $(BIN)/pytest -q -p no:cacheprovider tests
 
 notebook-tests: $(BIN)/.installed data $(KERNEL_STARTUP)
 	XLA_FLAGS="$(TEST_XLA_FLAGS)" IPYTHONDIR=$(CURDIR)/_build/ipython KERAS_GEN_PROFILE=smoke $(BIN)/pytest -q --nbmake --nbmake-timeout=600 --durations=0 $(NBMAKE_FLAGS) notebooks book/results.ipynb
