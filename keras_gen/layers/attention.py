@@ -36,6 +36,11 @@ class AttentionWindow(keras.layers.Layer):
     initial_intensity``. (With ``delta~ = 1`` a 2×2 grid would sit on the empty corners of a
     digit, and the encoder would learn nothing from its first glimpses.)
 
+    Reference:
+        - Gregor, Danihelka, Graves, Rezende and Wierstra (2015). DRAW: A Recurrent Neural Network
+          for Image Generation. ICML 2015.
+          https://arxiv.org/abs/1502.04623
+
     Example::
 
         import numpy as np
@@ -129,6 +134,11 @@ class AttentiveRead(keras.layers.Layer):
 
     Returns the flat glimpse of shape (B, 2·N·N·C) and the read window (B, 5).
 
+    Reference:
+        - Gregor, Danihelka, Graves, Rezende and Wierstra (2015). DRAW: A Recurrent Neural Network
+          for Image Generation. ICML 2015.
+          https://arxiv.org/abs/1502.04623
+
     Example::
 
         import numpy as np
@@ -180,6 +190,11 @@ class AttentiveWrite(keras.layers.Layer):
     unit gain, as strong as a linear write of the whole canvas, instead of some 30 times
     weaker (5×5 patch on 28×28), which would leave the first epochs writing almost nothing.
 
+    Reference:
+        - Gregor, Danihelka, Graves, Rezende and Wierstra (2015). DRAW: A Recurrent Neural Network
+          for Image Generation. ICML 2015.
+          https://arxiv.org/abs/1502.04623
+
     Example::
 
         import numpy as np
@@ -225,6 +240,11 @@ class AttentiveWrite(keras.layers.Layer):
 class FullRead(keras.layers.Layer):
     """``read(x, x_hat, h_dec) = [x, x_hat]``: the whole image and error image, flattened (eq. 17).
 
+    Reference:
+        - Gregor, Danihelka, Graves, Rezende and Wierstra (2015). DRAW: A Recurrent Neural Network
+          for Image Generation. ICML 2015.
+          https://arxiv.org/abs/1502.04623
+
     Example::
 
         import numpy as np
@@ -248,6 +268,11 @@ class FullRead(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="keras_gen")
 class FullWrite(keras.layers.Layer):
     """``write(h_dec) = W(h_dec)``: a linear map to a canvas update of the whole image (eq. 18).
+
+    Reference:
+        - Gregor, Danihelka, Graves, Rezende and Wierstra (2015). DRAW: A Recurrent Neural Network
+          for Image Generation. ICML 2015.
+          https://arxiv.org/abs/1502.04623
 
     Example::
 

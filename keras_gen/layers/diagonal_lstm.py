@@ -80,6 +80,15 @@ class DiagonalLSTM(SpatialLSTM):
     (B, H, W, C) → (B, H, W, units). The loop over the W + H - 1 columns of the
     skewed map is one ``keras.ops.scan``.
 
+    Initialisation (not Keras's ``LSTM`` defaults; the shipped checkpoints were trained
+    from it): both convolutions glorot-uniform, the 2×1 state-to-state one included
+    (Keras uses an orthogonal recurrent kernel), and every gate bias zero, the forget
+    gate's too (no ``unit_forget_bias``), so every gate starts near sigmoid(0) = 1/2.
+
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
+
     Example::
 
         import numpy as np
@@ -147,7 +156,12 @@ class DiagonalBiLSTM(LSTMMapLayer):
 
     (B, H, W, C) → (B, H, W, units):
     ``left_to_right(x) + down_shift(mirror(right_to_left(mirror(x))))``, the two
-    directions swept together in one loop (``diagonal_sweep``).
+    directions swept together in one loop (``diagonal_sweep``). Each direction is
+    initialised as a ``DiagonalLSTM`` (glorot-uniform kernels, zero gate biases).
+
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
 
     Example::
 

@@ -63,6 +63,11 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     before (i, j) (type B), and with colour, group c only on the groups < c (type A)
     or ≤ c (type B) at (i, j) itself; the vertical output depends on rows ≤ i only.
 
+    Reference:
+        - van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves and Kavukcuoglu (2016b). Conditional
+          Image Generation with PixelCNN Decoders. NeurIPS 2016.
+          https://arxiv.org/abs/1606.05328
+
     Example::
 
         import numpy as np

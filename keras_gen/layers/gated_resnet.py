@@ -41,6 +41,11 @@ class GatedResNetBlock(keras.layers.Layer):
     Call on ``x`` or on ``[x, a]`` with an auxiliary map ``a`` of the same height and width;
     ``conv(layer, inputs)`` applies the two shifted convolutions (:mod:`keras_gen.layers.apply`).
 
+    Reference:
+        - Salimans, Karpathy, Chen and Kingma (2017). PixelCNN++: Improving the PixelCNN with Discretized
+          Logistic Mixture Likelihood and Other Modifications. ICLR 2017.
+          https://arxiv.org/abs/1701.05517
+
     Example::
 
         import numpy as np

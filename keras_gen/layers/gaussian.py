@@ -14,6 +14,10 @@ class GaussianSample(keras.layers.Layer):
     independently of them: the reparameterisation trick. Call on ``[mean, log_var]``;
     ``num_samples`` adds an axis of that many samples after the batch axis.
 
+    Reference:
+        - Kingma and Welling (2014). Auto-Encoding Variational Bayes. ICLR 2014.
+          https://arxiv.org/abs/1312.6114
+
     Example::
 
         import numpy as np

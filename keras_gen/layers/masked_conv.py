@@ -73,6 +73,10 @@ class MaskedConv2D(keras.layers.Layer):
         color_channels: 1 for grey or no colour ordering, 3 for R → G → B.
         activation, use_bias, kernel_initializer, bias_initializer: as in ``Conv2D``.
 
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
+
     Example::
 
         import numpy as np
@@ -183,6 +187,11 @@ class PixelMaskedConv2D(keras.layers.Conv2D):
         mask_type: ``"A"`` or ``"B"``.
         color_channels: 1, or C colour groups (R → G → B) of the input and output maps.
         out_halves: 2 when the outputs are the two halves f, g of a gate, grouped alike.
+
+    Reference:
+        - van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves and Kavukcuoglu (2016b). Conditional
+          Image Generation with PixelCNN Decoders. NeurIPS 2016.
+          https://arxiv.org/abs/1606.05328
 
     Example::
 

@@ -32,6 +32,10 @@ class ResidualLSTMBlock(keras.layers.Layer):
 
     Call as ``block(x)`` or ``block(x, condition=map)``.
 
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
+
     Example::
 
         import numpy as np

@@ -31,6 +31,15 @@ class RowLSTM(SpatialLSTM):
     The loop over rows is one ``keras.ops.scan``, so it compiles into a single graph
     on every backend. Call as ``layer(x)`` or ``layer(x, condition=map)``.
 
+    Initialisation (not Keras's ``LSTM`` defaults; the shipped checkpoints were trained
+    from it): both convolutions glorot-uniform, the state-to-state one included (Keras
+    uses an orthogonal recurrent kernel), and every gate bias zero, the forget gate's
+    too (no ``unit_forget_bias``), so every gate starts near sigmoid(0) = 1/2.
+
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
+
     Example::
 
         import numpy as np

@@ -64,6 +64,11 @@ class ShiftedConv2D(_ShiftedConvBase):
         shift: ``"down"`` or ``"down_right"``.
         strides: 2 halves height and width (``ceil(H / 2)``).
 
+    Reference:
+        - Salimans, Karpathy, Chen and Kingma (2017). PixelCNN++: Improving the PixelCNN with Discretized
+          Logistic Mixture Likelihood and Other Modifications. ICLR 2017.
+          https://arxiv.org/abs/1701.05517
+
     Example::
 
         import numpy as np
@@ -115,6 +120,11 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
     the crop keeps the first sH rows and the matching sW columns, so a fine position
     reads only coarse positions at or above (and left of) it.
 
+    Reference:
+        - Salimans, Karpathy, Chen and Kingma (2017). PixelCNN++: Improving the PixelCNN with Discretized
+          Logistic Mixture Likelihood and Other Modifications. ICLR 2017.
+          https://arxiv.org/abs/1701.05517
+
     Example::
 
         import numpy as np
@@ -157,6 +167,11 @@ class DownShift(keras.layers.Layer):
     PixelCNN++ starts its down stream this way. As a layer it goes through the network's
     ``conv`` hook like the shifted convolutions, so the cached sampler can keep its input
     of the row above (:class:`keras_gen.layers.shifted_rows.ShiftedRows`).
+
+    Reference:
+        - Salimans, Karpathy, Chen and Kingma (2017). PixelCNN++: Improving the PixelCNN with Discretized
+          Logistic Mixture Likelihood and Other Modifications. ICLR 2017.
+          https://arxiv.org/abs/1701.05517
 
     Example::
 

@@ -32,6 +32,14 @@ class ShiftedRows:
 
     Each layer receives its input's current row, (B, 1, W_l, C), and returns its output's.
 
+    References:
+        - Salimans, Karpathy, Chen and Kingma (2017). PixelCNN++: Improving the PixelCNN with Discretized
+          Logistic Mixture Likelihood and Other Modifications. ICLR 2017.
+          https://arxiv.org/abs/1701.05517
+        - Ramachandran, Paine, Khorrami, Babaeizadeh, Chang, Zhang, Hasegawa-Johnson, Campbell and Huang
+          (2017). Fast Generation for Convolutional Autoregressive Models. ICLR 2017 workshop.
+          https://arxiv.org/abs/1704.06001
+
     Example::
 
         rows = ShiftedRows(cache, row, width=32)

@@ -89,6 +89,10 @@ class AutoregressiveModel(GenerativeModel):
     ``(images, condition)`` or ``(images, condition, sample_weight)`` of a ``PyDataset``
     (such as ``ImageData.train_batches(batch_size, with_labels=True)``) or a
     ``tf.data.Dataset``. An unconditional model trains on images alone.
+
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
     """
 
     condition_names = ()

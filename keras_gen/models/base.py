@@ -295,6 +295,12 @@ class LatentVariableModel(GenerativeModel):
     training step or trace (TensorFlow, JAX, eager alike). So a latent model trains on
     its ELBO through its own ``fit``; nested inside another Keras model, its KL is not
     part of that model's losses.
+
+    References:
+        - Kingma and Welling (2014). Auto-Encoding Variational Bayes. ICLR 2014.
+          https://arxiv.org/abs/1312.6114
+        - Burda, Grosse and Salakhutdinov (2016). Importance Weighted Autoencoders. ICLR 2016.
+          https://arxiv.org/abs/1509.00519
     """
 
     metric_names = ("nll", "reconstruction", "kl")

@@ -66,6 +66,11 @@ class DRAW(LatentVariableModel):
     steps run as one ``keras.ops.scan``, so a graph is traced once whatever T is.
     ``model(x)`` returns the final canvas c_T, the Bernoulli logits (B, H, W, C).
 
+    Reference:
+        - Gregor, Danihelka, Graves, Rezende and Wierstra (2015). DRAW: A Recurrent Neural Network
+          for Image Generation. ICML 2015.
+          https://arxiv.org/abs/1502.04623
+
     Example::
 
         import numpy as np

@@ -54,6 +54,11 @@ class GatedPixelCNN(AutoregressiveModel):
     it steps through the sub-pixels of a row, and the horizontal stacks at the current
     pixel are recomputed at every sub-pixel.
 
+    Reference:
+        - van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves and Kavukcuoglu (2016b). Conditional
+          Image Generation with PixelCNN Decoders. NeurIPS 2016.
+          https://arxiv.org/abs/1606.05328
+
     Example::
 
         import numpy as np

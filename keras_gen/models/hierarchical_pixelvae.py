@@ -43,6 +43,11 @@ class HierarchicalPixelVAE(PixelVAE):
     ``log_prob`` is the ELBO or, with ``num_samples=k``, the importance-weighted bound with
     (z1, z2) drawn jointly from q; ``elbo_terms`` adds the split ``kl_bottom`` and ``kl_top``.
 
+    Reference:
+        - Gulrajani, Kumar, Ahmed, Taiga, Visin, Vazquez and Courville (2017). PixelVAE: A Latent Variable
+          Model for Natural Images. ICLR 2017.
+          https://arxiv.org/abs/1611.05013
+
     Example::
 
         import numpy as np

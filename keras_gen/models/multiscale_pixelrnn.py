@@ -40,6 +40,10 @@ class MultiScalePixelRNN(GenerativeModel):
     of the two stages. ``fit`` logs ``nll`` and its two parts, ``small_nll`` and
     ``conditional_nll`` (nats).
 
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
+
     Example::
 
         import numpy as np

@@ -15,6 +15,10 @@ class PixelCNNResidualBlock(keras.layers.Layer):
     """The residual block of figure 5: ReLU, 1×1 to ``h``, ReLU, k×k, ReLU, 1×1 back to ``2h``, plus the input.
 
     Every convolution has mask B, so the block keeps the causal order of its input.
+
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
     """
 
     def __init__(self, filters, kernel_size=3, color_channels=1, **kwargs):
@@ -67,6 +71,10 @@ class PixelCNN(AutoregressiveModel):
     With a per-channel head and C > 1 the feature maps are split into C colour
     groups, so ``filters`` must be divisible by C (by 2C with residual blocks,
     whose bottleneck has ``filters // 2`` maps).
+
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
 
     Example::
 

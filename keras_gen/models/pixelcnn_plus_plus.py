@@ -54,6 +54,11 @@ class PixelCNNPlusPlus(AutoregressiveModel):
     resolution alone, from the rows above that it keeps
     (:class:`keras_gen.layers.shifted_rows.ShiftedRows`).
 
+    Reference:
+        - Salimans, Karpathy, Chen and Kingma (2017). PixelCNN++: Improving the PixelCNN with Discretized
+          Logistic Mixture Likelihood and Other Modifications. ICLR 2017.
+          https://arxiv.org/abs/1701.05517
+
     Example::
 
         import numpy as np

@@ -46,6 +46,10 @@ class PixelRNN(AutoregressiveModel):
     With a per-channel head and C > 1 the units are split into C colour groups, so
     ``units`` must be divisible by C.
 
+    Reference:
+        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
+          https://arxiv.org/abs/1601.06759
+
     Example::
 
         import numpy as np

@@ -75,6 +75,11 @@ class PixelVAE(GaussianLatentModel):
     and the pixels of x before each one; ``log_prob`` is the ELBO or, with
     ``num_samples=k``, the importance-weighted bound.
 
+    Reference:
+        - Gulrajani, Kumar, Ahmed, Taiga, Visin, Vazquez and Courville (2017). PixelVAE: A Latent Variable
+          Model for Natural Images. ICLR 2017.
+          https://arxiv.org/abs/1611.05013
+
     Example::
 
         import numpy as np

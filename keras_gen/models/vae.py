@@ -73,6 +73,10 @@ class VAE(GaussianLatentModel):
     ``model(x)`` returns the decoder's Bernoulli logits of shape (B, H, W, C) for
     one sample z ~ q(z|x); ``log_prob`` is the ELBO or the importance-weighted bound.
 
+    Reference:
+        - Kingma and Welling (2014). Auto-Encoding Variational Bayes. ICLR 2014.
+          https://arxiv.org/abs/1312.6114
+
     Example::
 
         from keras_gen import datasets, models
