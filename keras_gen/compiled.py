@@ -11,7 +11,7 @@ import logging
 import keras
 import numpy as np
 
-from keras_gen.validation import resolve_seed
+from keras_gen.validation import check_int, resolve_seed
 
 
 class _SkipRetracingNotice(logging.Filter):
@@ -67,6 +67,7 @@ def run_compiled(model, key, fn, inputs, *, batch_size, seed=None, jit_compile="
     ``keras.utils.set_random_seed`` also seeds). ``jit_compile`` as for :class:`GraphRunner`,
     fixed when the graph for ``key`` is first made.
     """
+    batch_size = check_int("batch_size", batch_size)
     runners = model.__dict__.setdefault("_graph_runners", {})
     if key not in runners:
         runners[key] = GraphRunner(model, fn, jit_compile)

@@ -1,9 +1,20 @@
 """Input checks that turn bad data into a clear ``ValueError`` before it reaches a graph."""
 
+import keras
 import numpy as np
 from keras import ops
 
 DATA_TYPES = ("binary", "8bit")
+SEED_LIMIT = 2**32 - 1  # seeds are uint32 (Keras's seed generators), and ``seed + 1`` must be one too
+
+
+def is_whole(value):
+    """Whether ``value`` is a whole number of a numeric type (``3``, ``3.0``, ``np.int64(3)``), not a bool or str."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isfinite(value)) and int(value) == value
 
 
 def check_image_shape(image_shape):
@@ -18,12 +29,9 @@ def check_image_shape(image_shape):
 
 
 def check_int(name, value, minimum=1, *, odd=False):
-    """``value`` as an int of at least ``minimum`` (a whole number of any numeric type; odd if ``odd``), or raise."""
-    try:
-        whole = int(value) == value
-    except (TypeError, ValueError):
-        whole = False
-    if not whole or value < minimum or (odd and value % 2 == 0):
+    """``value`` as an int of at least ``minimum`` (a whole number of any numeric type, not a bool; odd if ``odd``),
+    or raise."""
+    if not is_whole(value) or value < minimum or (odd and value % 2 == 0):
         kind = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
         if odd:
             kind = {0: "a non-negative odd integer", 1: "an odd positive integer"}.get(
@@ -54,10 +62,9 @@ def check_int_pair(name, value, minimum=1):
     """``value`` as a pair of ints of at least ``minimum``, e.g. a kernel's (height, width), or raise."""
     try:
         pair = tuple(value)
-        whole = len(pair) == 2 and all(int(v) == v and v >= minimum for v in pair)
-    except (TypeError, ValueError):
-        whole = False
-    if not whole:
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(is_whole(v) and v >= minimum for v in pair):
         raise ValueError(f"{name} must be a pair (height, width) of integers >= {minimum}, got {value!r}.")
     return int(pair[0]), int(pair[1])
 
@@ -69,9 +76,9 @@ def check_kernel_size(kernel_size, name="kernel_size", *, square=False):
     """
     try:
         pair = tuple(kernel_size) if np.ndim(kernel_size) else (kernel_size, kernel_size)
-        valid = len(pair) == 2 and all(int(k) == k and k >= 1 and k % 2 == 1 for k in pair)
-    except (TypeError, ValueError):
-        valid = False
+    except TypeError:
+        pair = ()
+    valid = len(pair) == 2 and all(is_whole(k) and k >= 1 and k % 2 == 1 for k in pair)
     if not valid or (square and pair[0] != pair[1]):
         what = "one odd positive integer n (an n×n kernel)" if square else "an odd positive integer or a pair of them"
         raise ValueError(f"{name} must be {what} (the kernel needs a centre tap), got {kernel_size!r}.")
@@ -79,18 +86,37 @@ def check_kernel_size(kernel_size, name="kernel_size", *, square=False):
 
 
 def resolve_seed(seed):
-    """``seed``, or for ``None`` a fresh one from NumPy's global generator (which
-    ``keras.utils.set_random_seed`` seeds), below ``2**31 - 2`` so that ``seed + 1`` is one too."""
-    return np.random.randint(0, 2**31 - 2) if seed is None else seed
+    """``seed`` as an int in 0..2**32 - 2 (so that ``seed + 1`` is one too), or raise; for ``None`` a fresh one
+    from NumPy's global generator (which ``keras.utils.set_random_seed`` seeds)."""
+    if seed is None:
+        return np.random.randint(0, 2**31 - 2)
+    if not is_whole(seed) or not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed must be None or an integer in 0..{SEED_LIMIT - 1}, got {seed!r}.")
+    return int(seed)
+
+
+def check_int_sequence(name, value, minimum=1):
+    """``value`` as a tuple of ints of at least ``minimum`` (such as the sizes of hidden layers, one per
+    layer; empty for none), or raise: a single int is refused, not read as one layer or as a count."""
+    if isinstance(value, (str, bytes, dict)) or not np.iterable(value):
+        raise ValueError(f"{name} must be a sequence of integers (one per layer, e.g. (500,)), got {value!r}.")
+    items = tuple(value)
+    if not all(is_whole(v) and v >= minimum for v in items):
+        raise ValueError(f"{name} must be a sequence of integers >= {minimum} (one per layer), got {value!r}.")
+    return tuple(int(v) for v in items)
+
+
+def input_spec_like(shape, axes=(-1,), name=None):
+    """A ``keras.layers.InputSpec`` for inputs of the rank of ``shape`` and its sizes on ``axes`` (the channels by
+    default), the others free. Layers set it in ``build``: a later call of another rank or size then gets Keras's
+    ValueError naming the expected and received shapes, not a backend error or a silent broadcast."""
+    axes = {axis % len(shape) for axis in axes}
+    return keras.layers.InputSpec(shape=tuple(d if k in axes else None for k, d in enumerate(shape)), name=name)
 
 
 def check_known_rows(known_rows, height):
     """``known_rows`` as an int in 0..``height`` (the rows that ``complete`` keeps), or raise."""
-    try:
-        whole = int(known_rows) == known_rows
-    except (TypeError, ValueError):
-        whole = False
-    if not whole or not 0 <= known_rows <= height:
+    if not is_whole(known_rows) or not 0 <= known_rows <= height:
         raise ValueError(f"known_rows must be an integer in 0..{height}, got {known_rows!r}.")
     return int(known_rows)
 

@@ -87,3 +87,43 @@ def test_save_and_load_round_trip(tmp_path, rng):
     x = rng.normal(size=(2, 6, 6, 3)).astype("float32")
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
     assert loaded.layers[1].get_config()["mask_type"] == "A"
+
+
+@pytest.mark.parametrize("kernel_size, mask_type, color, use_bias", [(3, "A", 1, True), (5, "B", 3, False)])
+def test_a_conv2d_with_the_previous_weight_layout(kernel_size, mask_type, color, use_bias):
+    # the shipped checkpoints hold the kernel, then the bias, of these shapes (the layer's layout before it became a
+    # Conv2D subclass); test_pretrained reproduces their check_nll through it
+    layer = MaskedConv2D(6, kernel_size, mask_type, color, use_bias=use_bias)
+    layer(np.zeros((1, 4, 4, 3), "float32"))
+    assert isinstance(layer, keras.layers.Conv2D)
+    k = layer.kernel_size[0]
+    expected = [("kernel", (k, k, 3, 6))] + ([("bias", (6,))] if use_bias else [])
+    assert [(w.name, tuple(w.shape)) for w in layer.weights] == expected
+    assert layer.mask.shape == (k, k, 3, 6)
+
+
+@pytest.mark.parametrize("kernel_size, mask_type, color", [(5, "A", 3), ((3, 5), "B", 1), (1, "B", 3)])
+def test_at_pixel_is_the_convolution_at_that_pixel(rng, kernel_size, mask_type, color):
+    # what the cached samplers compute: the output at (row, column) from the padded rows above and the row itself
+    layer = MaskedConv2D(6, kernel_size, mask_type, color, activation="tanh", bias_initializer="random_normal")
+    x = rng.normal(size=(2, 5, 6, 3)).astype("float32")
+    full = keras.ops.convert_to_numpy(layer(x))
+    kh, kw = layer.kernel_size
+    padded = np.pad(x, ((0, 0), (kh // 2, 0), (kw // 2, kw // 2), (0, 0)))
+    for row in range(5):
+        for column in range(6):
+            pixel = layer.at_pixel(padded[:, row + kh // 2], column, padded, row)
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(pixel)[:, 0, 0], full[:, row, column], atol=1e-6)
+
+
+def test_keeps_conv2d_features_and_refuses_other_strides():
+    layer = MaskedConv2D(4, 3, "A", kernel_regularizer="l2", kernel_constraint="non_neg")
+    layer(np.ones((1, 4, 4, 1), "float32"))
+    assert len(layer.losses) == 1  # the regulariser of the (unmasked) kernel
+    config = layer.get_config()
+    assert (config["mask_type"], config["padding"], config["kernel_regularizer"] is not None) == ("A", "same", True)
+    assert MaskedConv2D.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="strides must be"):
+        MaskedConv2D(4, 3, strides=2)
+    with pytest.raises(ValueError, match="dilation_rate must be"):
+        MaskedConv2D(4, 3, dilation_rate=2)

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen.validation import check_choice, check_int, check_kernel_size
+from keras_gen.validation import check_choice, check_int, check_kernel_size, input_spec_like
 
 MASK_TYPES = ("A", "B")
 
@@ -34,17 +34,11 @@ def conv_mask(kernel_size, mask_type, in_channels, out_channels, color_channels=
     ``g_in <= g_out`` (mask B).
     """
     kh, kw = check_kernel_size(kernel_size)
-    check_choice("mask_type", mask_type, MASK_TYPES)
-    for name, count in (("input channels", in_channels), ("filters", out_channels)):
-        if count % color_channels:
-            raise ValueError(
-                f"{name} ({count}) must be divisible by color_channels ({color_channels}) so the "
-                f"feature maps split into equal colour groups."
-            )
+    centre = pixel_mask(mask_type, in_channels, out_channels, color_channels)
     mask = np.zeros((kh, kw, in_channels, out_channels), dtype="float32")
     mask[: kh // 2] = 1.0
     mask[kh // 2, : kw // 2] = 1.0
-    mask[kh // 2, kw // 2] = pixel_mask(mask_type, in_channels, out_channels, color_channels)
+    mask[kh // 2, kw // 2] = centre
     return mask
 
 
@@ -57,21 +51,76 @@ def pixel_mask(mask_type, in_channels, out_channels, color_channels=1, out_halve
     alike, so that the gate's element-wise product keeps the groups.
     """
     check_choice("mask_type", mask_type, MASK_TYPES)
+    check_color_groups("input channels", in_channels, color_channels)
+    check_color_groups("filters", out_channels, color_channels, out_halves)
     g_in = color_groups(in_channels, color_channels)[:, None]
     g_out = np.tile(color_groups(out_channels // out_halves, color_channels), out_halves)[None, :]
     return ((g_in < g_out) if mask_type == "A" else (g_in <= g_out)).astype("float32")
 
 
+def check_color_groups(name, count, color_channels, halves=1):
+    """Raise unless ``count`` feature maps split into ``halves`` halves of ``color_channels`` equal groups."""
+    if count % (color_channels * halves):
+        split = f"{halves} halves of {color_channels}" if halves > 1 else f"{color_channels}"
+        raise ValueError(
+            f"{name} ({count}) must be divisible by color_channels ({color_channels})"
+            + (f" times out_halves ({halves})" if halves > 1 else "")
+            + f" so the feature maps split into {split} equal colour groups."
+        )
+
+
+class KernelMaskedConv2D(keras.layers.Conv2D):
+    """A ``Conv2D`` whose kernel is multiplied by a constant 0/1 mask, ``self.mask``, at every call.
+
+    The base of :class:`MaskedConv2D` and :class:`PixelMaskedConv2D`, which say where the
+    mask goes (``kernel_mask``). Weights, arguments and the rest are ``Conv2D``'s; the input
+    must be a (batch, height, width, channels) map with the channels it was built for.
+    """
+
+    def __init__(self, filters, kernel_size, mask_type="B", color_channels=1, **kwargs):
+        super().__init__(check_int("filters", filters), kernel_size, **kwargs)
+        self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
+        self.color_channels = check_int("color_channels", color_channels)
+        self.mask = None
+
+    def kernel_mask(self, in_channels):
+        """The 0/1 mask of shape ``(kh, kw, in_channels, filters)`` (raises if the channels do not fit)."""
+        raise NotImplementedError
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or input_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs (batch, height, width, channels) with known channels, "
+                f"got {tuple(input_shape)}."
+            )
+        mask = self.kernel_mask(input_shape[-1])
+        super().build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
+        self.mask = mask
+
+    def masked_kernel(self, kernel=None):
+        """The kernel the convolution really uses: the weights (or ``kernel``) times the mask."""
+        kernel = self.kernel if kernel is None else kernel
+        return kernel * ops.convert_to_tensor(self.mask, dtype=kernel.dtype)
+
+    def convolution_op(self, inputs, kernel):
+        return super().convolution_op(inputs, self.masked_kernel(kernel))
+
+    def get_config(self):
+        return {**super().get_config(), "mask_type": self.mask_type, "color_channels": self.color_channels}
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
-class MaskedConv2D(keras.layers.Layer):
-    """A stride-1, 'same'-padded 2-D convolution whose kernel is multiplied by a causal mask.
+class MaskedConv2D(KernelMaskedConv2D):
+    """A stride-1, 'same'-padded ``Conv2D`` whose kernel is multiplied by a causal mask (:func:`conv_mask`).
 
     Args:
         filters: number of output feature maps (divisible by ``color_channels``).
         kernel_size: odd int or pair of odd ints; 1×1 keeps only the colour mask.
         mask_type: ``"A"`` (excludes the current colour, first layer) or ``"B"``.
         color_channels: 1 for grey or no colour ordering, 3 for R → G → B.
-        activation, use_bias, kernel_initializer, bias_initializer: as in ``Conv2D``.
+        **kwargs: the other arguments of ``Conv2D`` (``activation``, ``use_bias``,
+            initializers, regularizers, constraints); strides, dilation and groups stay 1.
 
     Reference:
         - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
@@ -88,54 +137,29 @@ class MaskedConv2D(keras.layers.Layer):
         later(first(x)).shape                                # (2, 8, 8, 12)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        mask_type="B",
-        color_channels=1,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.kernel_size = check_kernel_size(kernel_size)
-        self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
-        self.color_channels = check_int("color_channels", color_channels)
-        self.filters = check_int("filters", filters)
-        if self.filters % self.color_channels:
-            raise ValueError(
-                f"filters must be a positive integer divisible by color_channels ({color_channels}), got {filters!r}."
-            )
-        self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+    def __init__(self, filters, kernel_size, mask_type="B", color_channels=1, **kwargs):
+        kwargs.setdefault("padding", "same")
+        super().__init__(filters, check_kernel_size(kernel_size), mask_type, color_channels, **kwargs)
+        fixed = {"padding": "same", "strides": (1, 1), "dilation_rate": (1, 1), "groups": 1}
+        for name, value in fixed.items():
+            if getattr(self, name) != value:
+                raise ValueError(
+                    f"MaskedConv2D is a stride-1, 'same'-padded convolution: {name} must be {value!r}, "
+                    f"got {kwargs[name]!r}."
+                )
+        if self.data_format != "channels_last":
+            raise ValueError(f"MaskedConv2D takes channels-last maps, got data_format={self.data_format!r}.")
+        check_color_groups("filters", self.filters, self.color_channels)
 
-    def build(self, input_shape):
-        in_channels = input_shape[-1]
-        if in_channels is None or len(input_shape) != 4:
-            raise ValueError(f"MaskedConv2D expects inputs (batch, height, width, channels), got {input_shape}.")
-        self.mask = conv_mask(self.kernel_size, self.mask_type, in_channels, self.filters, self.color_channels)
-        self.kernel = self.add_weight(name="kernel", shape=self.mask.shape, initializer=self.kernel_initializer)
-        self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
-            if self.use_bias
-            else None
-        )
-
-    def masked_kernel(self):
-        """The kernel the convolution really uses: weights times the mask."""
-        return self.kernel * ops.convert_to_tensor(self.mask, dtype=self.kernel.dtype)
+    def kernel_mask(self, in_channels):
+        return conv_mask(self.kernel_size, self.mask_type, in_channels, self.filters, self.color_channels)
 
     def call(self, inputs, padding="same"):
-        """The convolution; ``padding="valid"`` on a kh×kw patch gives the output at its centre alone."""
-        outputs = ops.conv(inputs, self.masked_kernel(), strides=1, padding=padding)
-        if self.use_bias:
-            outputs = outputs + self.bias
-        return self.activation(outputs)
+        """``Conv2D.call``; ``padding="valid"`` on a kh×kw patch gives the output at its centre alone (``at_pixel``)."""
+        if padding == "same":
+            return super().call(inputs)
+        outputs = ops.conv(inputs, self.masked_kernel(), padding=padding)
+        return self.activation(outputs + self.bias if self.use_bias else outputs)
 
     def at_pixel(self, row_inputs, column, rows=None, row=None):
         """The output at one pixel (B, 1, 1, filters), from its inputs only (for cached sampling).
@@ -153,34 +177,17 @@ class MaskedConv2D(keras.layers.Layer):
             patch = ops.pad(ops.concatenate([above, patch], axis=1), [[0, 0], [0, kh // 2], [0, 0], [0, 0]])
         return self(patch, padding="valid")
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.filters,)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "mask_type": self.mask_type,
-            "color_channels": self.color_channels,
-            "activation": keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-        }
-
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class PixelMaskedConv2D(keras.layers.Conv2D):
+class PixelMaskedConv2D(KernelMaskedConv2D):
     """A ``Conv2D`` whose last tap (bottom right of the kernel) is the current pixel, colour-masked.
 
     For stacks that pad their inputs themselves so that a 'valid' convolution ends at
     the current pixel, such as the horizontal stack of the gated PixelCNN (van den
     Oord et al., 2016b): the other taps read earlier pixels and stay whole; at the
     last one, input group ``g_in`` feeds output group ``g_out`` by mask A (``g_in <
-    g_out``) or B (``g_in <= g_out``), see :func:`pixel_mask`. The mask is a constant
-    multiplied into the kernel; with one colour group and mask B it keeps every tap,
-    and the layer is a plain ``Conv2D`` (same weights, same outputs).
+    g_out``) or B (``g_in <= g_out``), see :func:`pixel_mask`. With one colour group
+    and mask B the mask keeps every tap, and the layer computes a plain ``Conv2D``.
 
     Args:
         filters, kernel_size: as in ``Conv2D`` (stride 1; ``padding`` and the rest as keywords).
@@ -204,38 +211,14 @@ class PixelMaskedConv2D(keras.layers.Conv2D):
     """
 
     def __init__(self, filters, kernel_size, mask_type="B", color_channels=1, out_halves=1, **kwargs):
-        super().__init__(filters, kernel_size, **kwargs)
-        self.mask_type = check_choice("mask_type", mask_type, MASK_TYPES)
-        self.color_channels = check_int("color_channels", color_channels)
+        super().__init__(filters, kernel_size, mask_type, color_channels, **kwargs)
         self.out_halves = check_int("out_halves", out_halves)
-        if filters % (self.color_channels * self.out_halves):
-            raise ValueError(
-                f"filters ({filters}) must split into {self.out_halves} half(s) of {self.color_channels} equal "
-                f"colour groups, so be divisible by {self.color_channels * self.out_halves}."
-            )
-        self.mask = None
+        check_color_groups("filters", self.filters, self.color_channels, self.out_halves)
 
-    def build(self, input_shape):
-        in_channels = input_shape[-1]
-        if in_channels is None or in_channels % self.color_channels:
-            raise ValueError(
-                f"the input channels ({in_channels}) must be divisible by color_channels "
-                f"({self.color_channels}) so the feature maps split into equal colour groups."
-            )
-        super().build(input_shape)
-        mask = np.ones(tuple(self.kernel.shape), dtype="float32")
+    def kernel_mask(self, in_channels):
+        mask = np.ones(self.kernel_size + (in_channels, self.filters), dtype="float32")
         mask[-1, -1] = pixel_mask(self.mask_type, in_channels, self.filters, self.color_channels, self.out_halves)
-        self.mask = None if mask.all() else mask
-
-    def convolution_op(self, inputs, kernel):
-        if self.mask is not None:
-            kernel = kernel * ops.convert_to_tensor(self.mask, dtype=kernel.dtype)
-        return super().convolution_op(inputs, kernel)
+        return mask
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "mask_type": self.mask_type,
-            "color_channels": self.color_channels,
-            "out_halves": self.out_halves,
-        }
+        return {**super().get_config(), "out_halves": self.out_halves}
