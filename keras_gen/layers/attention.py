@@ -9,11 +9,11 @@ return their attention window, one row of ``WINDOW_FIELDS`` per image, in pixels
 import math
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.ops.filterbank import gaussian_filterbank
-from keras_gen.validation import check_image_shape, check_int
+from keras_gen.validation import check_image_shape, check_int, input_spec_like
 
 WINDOW_FIELDS = ("center_x", "center_y", "stride", "variance", "intensity")
 
@@ -60,7 +60,7 @@ class AttentionWindow(keras.layers.Layer):
             raise ValueError(f"initial_intensity must be positive, got {initial_intensity!r}.")
         self.initial_intensity = float(initial_intensity)
         start = keras.initializers.Constant(self.initial_bias())
-        self.linear = layers.Dense(5, bias_initializer=start, name="window_parameters")
+        self.linear = keras.layers.Dense(5, bias_initializer=start, name="window_parameters")
 
     def initial_bias(self):
         """``(g~_X, g~_Y, log sigma^2, log delta~, log gamma)`` of the whole-image window described above."""
@@ -78,6 +78,7 @@ class AttentionWindow(keras.layers.Layer):
     def build(self, input_shape):
         share_dtype_policy(self)
         self.linear.build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
 
     def call(self, h_dec):
         height, width, _ = self.image_shape
@@ -157,6 +158,8 @@ class AttentiveRead(keras.layers.Layer):
     def build(self, input_shape):
         share_dtype_policy(self)
         self.window.build(input_shape[2])
+        image = input_spec_like(input_shape[0], axes=(1, 2, 3))
+        self.input_spec = [image, image, input_spec_like(input_shape[2])]
 
     def call(self, inputs):
         x, x_hat, h_dec = inputs
@@ -212,12 +215,13 @@ class AttentiveWrite(keras.layers.Layer):
         )
         n, channels = self.window.grid_size, self.window.image_shape[2]
         self.patch_shape = (n, n, channels)
-        self.patch = layers.Dense(n * n * channels, name="write_patch")
+        self.patch = keras.layers.Dense(n * n * channels, name="write_patch")
 
     def build(self, input_shape):
         share_dtype_policy(self)
         self.window.build(input_shape)
         self.patch.build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
 
     def call(self, h_dec):
         window = self.window(h_dec)
@@ -255,6 +259,10 @@ class FullRead(keras.layers.Layer):
         layers.FullRead()([x, x_hat, np.zeros((2, 32), "float32")]).shape   # (2, 1568): both images, flat
     """
 
+    def build(self, input_shape):
+        image = input_spec_like(input_shape[0], axes=(1, 2, 3))
+        self.input_spec = [image, image, keras.layers.InputSpec(ndim=2)]
+
     def call(self, inputs):
         x, x_hat, _ = inputs
         size = math.prod(x.shape[1:])
@@ -287,11 +295,12 @@ class FullWrite(keras.layers.Layer):
         super().__init__(**kwargs)
         self.image_shape = check_image_shape(image_shape)
         height, width, channels = self.image_shape
-        self.linear = layers.Dense(height * width * channels, name="write_image")
+        self.linear = keras.layers.Dense(height * width * channels, name="write_image")
 
     def build(self, input_shape):
         share_dtype_policy(self)
         self.linear.build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
 
     def call(self, h_dec):
         return ops.reshape(self.linear(h_dec), (-1,) + self.image_shape)

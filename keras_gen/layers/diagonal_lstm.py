@@ -25,6 +25,7 @@ from keras_gen.layers.spatial_lstm import GATES, LSTMMapLayer, SpatialLSTM, lstm
 from keras_gen.ops import skew, unskew
 from keras_gen.ops.remat import recompute_in_backward
 from keras_gen.ops.shift import down_shift
+from keras_gen.validation import input_spec_like
 
 
 def diagonal_sweep(input_to_state, kernels, color_channels, with_cells=False):
@@ -185,6 +186,7 @@ class DiagonalBiLSTM(LSTMMapLayer):
         share_dtype_policy(self)
         self.left_to_right.build(input_shape)
         self.right_to_left.build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
 
     def call(self, inputs, condition=None):
         def mirror(x):

@@ -23,12 +23,12 @@ with a 1×1 convolution and a residual connection (Figure 2 of the paper).
 """
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers.masked_conv import MASK_TYPES, PixelMaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.ops.shift import down_shift, right_shift
-from keras_gen.validation import check_choice, check_int, check_kernel_size
+from keras_gen.validation import check_choice, check_int, check_kernel_size, input_spec_like
 
 
 def gate(features):
@@ -101,11 +101,11 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.horizontal_shift = int(self.mask_type == "A" and self.color_channels == 1)
         tap_mask = "B" if self.horizontal_shift else self.mask_type
         half = self.kernel_size // 2
-        self.vertical_conv = layers.Conv2D(2 * self.filters, (half + 1, self.kernel_size), name="vertical_conv")
+        self.vertical_conv = keras.layers.Conv2D(2 * self.filters, (half + 1, self.kernel_size), name="vertical_conv")
         self.horizontal_conv = PixelMaskedConv2D(
             2 * self.filters, (1, half + 1), tap_mask, self.color_channels, out_halves=2, name="horizontal_conv"
         )
-        self.vertical_to_horizontal = layers.Conv2D(2 * self.filters, 1, name="vertical_to_horizontal")
+        self.vertical_to_horizontal = keras.layers.Conv2D(2 * self.filters, 1, name="vertical_to_horizontal")
         self.horizontal_output = PixelMaskedConv2D(self.filters, 1, "B", self.color_channels, name="horizontal_output")
         self.vertical_condition = None
         self.horizontal_condition = None
@@ -163,15 +163,17 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.vertical_to_horizontal.build(vertical_shape[:3] + (2 * self.filters,))
         self.horizontal_output.build(horizontal_shape[:3] + (self.filters,))
         if condition_shape is not None:
-            self.vertical_condition = layers.Dense(
+            self.vertical_condition = keras.layers.Dense(
                 2 * self.filters, use_bias=False, dtype=self.dtype_policy, name="vertical_condition"
             )
-            self.horizontal_condition = layers.Dense(
+            self.horizontal_condition = keras.layers.Dense(
                 2 * self.filters, use_bias=False, dtype=self.dtype_policy, name="horizontal_condition"
             )
             self.vertical_condition.build(condition_shape)
             self.horizontal_condition.build(condition_shape)
-        self.built = True
+        self.input_spec = [input_spec_like(vertical_shape), input_spec_like(horizontal_shape)] + (
+            [] if condition_shape is None else [input_spec_like(condition_shape)]
+        )
 
     def _condition_term(self, dense, condition):
         term = dense(ops.cast(condition, self.compute_dtype))

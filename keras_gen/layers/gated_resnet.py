@@ -12,12 +12,12 @@ shifted convolutions of the block's own stream, so the block is as causal as the
 """
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers.apply import apply_layer
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.shifted_conv import ShiftedConv2D
-from keras_gen.validation import check_int
+from keras_gen.validation import check_float, check_int, input_spec_like
 
 DEFAULT_KERNELS = {"down": (2, 3), "down_right": (2, 2)}
 
@@ -66,10 +66,10 @@ class GatedResNetBlock(keras.layers.Layer):
         small = keras.initializers.VarianceScaling(0.1, mode="fan_avg", distribution="uniform")
         self.conv_out = ShiftedConv2D(2 * self.filters, kernel_size, shift, kernel_initializer=small, name="conv_out")
         self.shift, self.kernel_size = self.conv_in.shift, self.conv_in.kernel_size
-        if not 0.0 <= dropout < 1.0:
+        self.dropout, self.seed = check_float("dropout", dropout, minimum=0.0), seed
+        if self.dropout >= 1.0:
             raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
-        self.dropout, self.seed = float(dropout), seed
-        self.drop = layers.Dropout(self.dropout, seed=seed, name="dropout")
+        self.drop = keras.layers.Dropout(self.dropout, seed=seed, name="dropout")
         self.auxiliary = None
 
     def build(self, input_shape):
@@ -82,8 +82,10 @@ class GatedResNetBlock(keras.layers.Layer):
         self.conv_in.build(doubled)
         self.conv_out.build(doubled)
         if has_auxiliary:
-            self.auxiliary = layers.Dense(self.filters, dtype=self.dtype_policy, name="auxiliary")
+            self.auxiliary = keras.layers.Dense(self.filters, dtype=self.dtype_policy, name="auxiliary")
             self.auxiliary.build(tuple(input_shape[1][:-1]) + (2 * input_shape[1][-1],))
+        spec = input_spec_like(x_shape)
+        self.input_spec = [spec, input_spec_like(input_shape[1])] if has_auxiliary else spec
 
     def call(self, inputs, training=False, conv=apply_layer):
         x, a = inputs if isinstance(inputs, (list, tuple)) else (inputs, None)

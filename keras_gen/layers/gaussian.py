@@ -36,6 +36,8 @@ class GaussianSample(keras.layers.Layer):
 
     def call(self, inputs, num_samples=None, seed_generator=None):
         mean, log_var = inputs
+        if tuple(mean.shape) != tuple(log_var.shape):
+            raise ValueError(f"mean and log_var must have the same shape, got {mean.shape} and {log_var.shape}.")
         if num_samples is not None:
             num_samples = check_int("num_samples", num_samples)
             mean, log_var = ops.expand_dims(mean, 1), ops.expand_dims(log_var, 1)

@@ -12,7 +12,7 @@ from keras_gen.layers.diagonal_lstm import DiagonalBiLSTM
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.row_lstm import RowLSTM
-from keras_gen.validation import check_bool, check_choice, check_int
+from keras_gen.validation import check_bool, check_choice, check_int, input_spec_like
 
 LAYER_TYPES = ("row_lstm", "diagonal_bilstm")
 
@@ -24,8 +24,8 @@ class ResidualLSTMBlock(keras.layers.Layer):
     Args:
         layer_type: ``"row_lstm"`` (``RowLSTM``) or ``"diagonal_bilstm"`` (``DiagonalBiLSTM``).
         units: hidden units h of the LSTM; the block's input and output have 2h maps.
-        kernel_size: width k of the Row LSTM's convolutions (unused by the Diagonal BiLSTM,
-            whose kernels are fixed at 1×1 and 2×1).
+        kernel_size: width k of the Row LSTM's convolutions; the Diagonal BiLSTM's kernels
+            are fixed at 1×1 and 2×1, so it takes only the default 3 (anything else is an error).
         color_channels: 1 (grey) or 3 (R, G, B groups; units divisible by 3).
         condition_channels: channels of an optional conditioning map passed to the LSTM.
         residual: add the input to the output (True, figure 5) or not (the ablation).
@@ -52,6 +52,12 @@ class ResidualLSTMBlock(keras.layers.Layer):
         self.layer_type = check_choice("layer_type", layer_type, LAYER_TYPES)
         self.units = check_int("units", units)
         self.kernel_size = check_int("kernel_size", kernel_size)
+        if self.layer_type == "diagonal_bilstm" and self.kernel_size != 3:
+            raise ValueError(
+                "kernel_size is the width of the Row LSTM's convolutions; the Diagonal BiLSTM's kernels are fixed "
+                f"(1×1 input-to-state, 2×1 state-to-state), so with layer_type='diagonal_bilstm' kernel_size must "
+                f"stay 3 (the default), got {kernel_size!r}."
+            )
         self.color_channels = check_int("color_channels", color_channels)
         self.condition_channels = (
             None if condition_channels is None else check_int("condition_channels", condition_channels)
@@ -73,6 +79,7 @@ class ResidualLSTMBlock(keras.layers.Layer):
                 f"(batch, height, width, {2 * self.units}), got {tuple(input_shape)}."
             )
         self.lstm.build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
         self.up.build(tuple(input_shape[:3]) + (self.units,))
 
     def call(self, inputs, condition=None):

@@ -17,11 +17,11 @@ moves maps one row down, as a layer, so that a network's ``conv`` hook
 """
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.ops.shift import down_shift
-from keras_gen.validation import check_choice, check_int, check_int_pair
+from keras_gen.validation import check_choice, check_int, check_int_pair, input_spec_like
 
 SHIFTS = ("down", "down_right")
 
@@ -81,7 +81,7 @@ class ShiftedConv2D(_ShiftedConvBase):
 
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=1, **kwargs):
         super().__init__(filters, kernel_size, shift, strides, **kwargs)
-        self.conv = layers.Conv2D(
+        self.conv = keras.layers.Conv2D(
             self.filters,
             self.kernel_size,
             strides=self.strides,
@@ -101,6 +101,7 @@ class ShiftedConv2D(_ShiftedConvBase):
         padded[1] = None if padded[1] is None else padded[1] + height - 1
         padded[2] = None if padded[2] is None else padded[2] + width - 1
         self.conv.build(tuple(padded))
+        self.input_spec = input_spec_like(input_shape)
 
     def call(self, inputs):
         return self.conv(self._pad(inputs))
@@ -136,7 +137,7 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
 
     def __init__(self, filters, kernel_size=(2, 3), shift="down", strides=2, **kwargs):
         super().__init__(filters, kernel_size, shift, strides, **kwargs)
-        self.deconv = layers.Conv2DTranspose(
+        self.deconv = keras.layers.Conv2DTranspose(
             self.filters,
             self.kernel_size,
             strides=self.strides,
@@ -147,6 +148,7 @@ class ShiftedConv2DTranspose(_ShiftedConvBase):
     def build(self, input_shape):
         share_dtype_policy(self)
         self.deconv.build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
 
     def call(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
@@ -181,6 +183,10 @@ class DownShift(keras.layers.Layer):
         x = np.arange(6, dtype="float32").reshape(1, 3, 2, 1)
         layers.DownShift()(x)[0, :, :, 0]                    # [[0, 0], [0, 1], [2, 3]]
     """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def call(self, inputs):
         return down_shift(inputs)

@@ -17,11 +17,11 @@ group, so the elementwise updates never mix the groups within a pixel.
 """
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.policy import share_dtype_policy
-from keras_gen.validation import check_int
+from keras_gen.validation import check_int, input_spec_like
 
 GATES = 4  # o, f, i, g
 
@@ -117,7 +117,7 @@ class SpatialLSTM(LSTMMapLayer):
         self.condition_to_state = (
             None
             if self.condition_channels is None
-            else layers.Conv2D(GATES * self.units, 1, use_bias=False, name="condition_to_state")
+            else keras.layers.Conv2D(GATES * self.units, 1, use_bias=False, name="condition_to_state")
         )
 
     def build(self, input_shape):
@@ -128,6 +128,7 @@ class SpatialLSTM(LSTMMapLayer):
                 f"with known height, width and channels, got shape {tuple(input_shape)}."
             )
         self.input_to_state.build(input_shape)
+        self.input_spec = input_spec_like(input_shape)
         if self.condition_to_state is not None:
             self.condition_to_state.build(tuple(input_shape[:3]) + (self.condition_channels,))
 
