@@ -34,6 +34,7 @@ from keras_gen.validation import (
     check_image_shape,
     check_images,
     check_int,
+    input_spec_like,
     resolve_seed,
 )
 
@@ -92,6 +93,8 @@ class GenerativeModel(keras.Model):
         self.data_type = check_choice("data_type", data_type, DATA_TYPES)
         names = self.metric_names + (("bits_per_dim",) if data_type == "8bit" else ())
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        # model(x) takes images of image_shape (a conditional model: as the "image" entry of its dict of inputs)
+        self.input_spec = input_spec_like((None,) + self.image_shape, axes=(1, 2, 3), name="image")
 
     @property
     def num_dims(self):
@@ -392,7 +395,7 @@ class LatentVariableModel(GenerativeModel):
         expectation, grows with k, and tends to log p(x).
         """
         if num_samples is None:
-            terms = self.elbo_terms(x, batch_size=batch_size or 256, seed=seed)
+            terms = self.elbo_terms(x, batch_size=256 if batch_size is None else batch_size, seed=seed)
             return terms["reconstruction"] - terms["kl"]
         num_samples = check_int("num_samples", num_samples)
         x = self.check_images(x)
@@ -401,7 +404,7 @@ class LatentVariableModel(GenerativeModel):
             weights = self.log_importance_weights(inputs["x"], num_samples, seed_generator)
             return kg_ops.log_mean_exp(weights, axis=1)
 
-        batch_size = batch_size or max(1, 32768 // num_samples)
+        batch_size = max(1, 32768 // num_samples) if batch_size is None else batch_size
         return self.run_compiled(("iw", num_samples), bound, {"x": x}, batch_size=batch_size, seed=seed)
 
 

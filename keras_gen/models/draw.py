@@ -24,7 +24,7 @@ import math
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
 from keras_gen import ops as kg_ops
 from keras_gen.layers import AttentiveRead, AttentiveWrite, FullRead, FullWrite
@@ -114,9 +114,9 @@ class DRAW(LatentVariableModel):
         else:
             self.reader = FullRead(name="read")
             self.writer = FullWrite(self.image_shape, name="write")
-        self.encoder_cell = layers.LSTMCell(self.enc_units, name="encoder")
-        self.decoder_cell = layers.LSTMCell(self.dec_units, name="decoder")
-        self.posterior = layers.Dense(2 * self.z_dim, name="posterior")
+        self.encoder_cell = keras.layers.LSTMCell(self.enc_units, name="encoder")
+        self.decoder_cell = keras.layers.LSTMCell(self.dec_units, name="decoder")
+        self.posterior = keras.layers.Dense(2 * self.z_dim, name="posterior")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.initial_canvas = self.add_weight(shape=self.image_shape, initializer="zeros", name="initial_canvas")
         self.initial_h_enc = self.add_weight(shape=(self.enc_units,), initializer="zeros", name="initial_h_enc")

@@ -15,17 +15,18 @@ three sources of variation (top code, bottom code, pixel noise) on MNIST at the 
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
 from keras_gen import ops as kg_ops
 from keras_gen.models.pixelvae import PixelVAE
-from keras_gen.validation import check_int, resolve_seed
+from keras_gen.validation import check_int, check_int_sequence, resolve_seed
 
 
 def _gaussian_mlp(hidden_units, output_dim, activation, name):
     """Dense layers ending in the means and log-variances of a diagonal Gaussian (2 · output_dim numbers)."""
     return keras.Sequential(
-        [layers.Dense(units, activation=activation) for units in hidden_units] + [layers.Dense(2 * output_dim)],
+        [keras.layers.Dense(units, activation=activation) for units in hidden_units]
+        + [keras.layers.Dense(2 * output_dim)],
         name=name,
     )
 
@@ -67,7 +68,7 @@ class HierarchicalPixelVAE(PixelVAE):
     def __init__(self, image_shape=(28, 28, 1), latent_dim=16, top_dim=4, top_hidden_units=(128,), **kwargs):
         # read by create_weights, which PixelVAE.__init__ calls at its end
         self.top_dim = check_int("top_dim", top_dim)
-        self.top_hidden_units = tuple(check_int("top_hidden_units", u) for u in top_hidden_units)
+        self.top_hidden_units = check_int_sequence("top_hidden_units", top_hidden_units)
         super().__init__(image_shape, latent_dim=latent_dim, **kwargs)
 
     def create_weights(self):

@@ -28,7 +28,7 @@ from keras_gen.layers.shifted_conv import DownShift, ShiftedConv2D, ShiftedConv2
 from keras_gen.layers.shifted_rows import ShiftedRows
 from keras_gen.models.autoregressive import AutoregressiveModel
 from keras_gen.ops.shift import right_shift
-from keras_gen.validation import check_bool, check_int
+from keras_gen.validation import check_bool, check_float, check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -89,7 +89,7 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         self.filters = check_int("filters", filters)
         self.blocks_per_stage = check_int("blocks_per_stage", blocks_per_stage, minimum=0)
         self.num_downsamplings = check_int("num_downsamplings", num_downsamplings, minimum=0)
-        self.dropout, self.seed = float(dropout), seed
+        self.dropout, self.seed = check_float("dropout", dropout, minimum=0.0), seed
         self.shortcuts = check_bool("shortcuts", shortcuts)
         factor = 2**self.num_downsamplings
         if self.image_shape[0] % factor or self.image_shape[1] % factor:

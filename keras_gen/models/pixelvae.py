@@ -8,7 +8,7 @@ from keras_gen.layers import GaussianSample
 from keras_gen.models.base import GaussianLatentModel
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
 from keras_gen.models.vae import _conv_decoder, _conv_encoder
-from keras_gen.validation import check_int, resolve_seed
+from keras_gen.validation import check_int, check_int_sequence, resolve_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -114,7 +114,7 @@ class PixelVAE(GaussianLatentModel):
                 f"the map from z is upsampled twice by 2, so height and width must be divisible by 4; "
                 f"got image_shape={self.image_shape}."
             )
-        self.hidden_units = tuple(check_int("hidden_units", u) for u in hidden_units)
+        self.hidden_units = check_int_sequence("hidden_units", hidden_units)
         self.map_channels = check_int("map_channels", map_channels)
         self.activation, self.seed = activation, seed
         self.encoder = _conv_encoder(self.hidden_units, self.latent_dim, activation)

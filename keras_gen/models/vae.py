@@ -2,28 +2,28 @@
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers import GaussianSample
 from keras_gen.models.base import GaussianLatentModel
-from keras_gen.validation import check_choice, check_int, resolve_seed
+from keras_gen.validation import check_choice, check_int, check_int_sequence, resolve_seed
 
 ARCHITECTURES = ("mlp", "conv")
 
 
 def _mlp_encoder(hidden_units, latent_dim, activation):
     return keras.Sequential(
-        [layers.Flatten()]
-        + [layers.Dense(units, activation=activation) for units in hidden_units]
-        + [layers.Dense(2 * latent_dim)],
+        [keras.layers.Flatten()]
+        + [keras.layers.Dense(units, activation=activation) for units in hidden_units]
+        + [keras.layers.Dense(2 * latent_dim)],
         name="encoder",
     )
 
 
 def _mlp_decoder(hidden_units, image_shape, activation):
     return keras.Sequential(
-        [layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
-        + [layers.Dense(int(np.prod(image_shape))), layers.Reshape(image_shape)],
+        [keras.layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
+        + [keras.layers.Dense(int(np.prod(image_shape))), keras.layers.Reshape(image_shape)],
         name="decoder",
     )
 
@@ -31,12 +31,12 @@ def _mlp_decoder(hidden_units, image_shape, activation):
 def _conv_encoder(hidden_units, latent_dim, activation):
     return keras.Sequential(
         [
-            layers.Conv2D(32, 3, strides=2, padding="same", activation=activation),
-            layers.Conv2D(64, 3, strides=2, padding="same", activation=activation),
-            layers.Flatten(),
+            keras.layers.Conv2D(32, 3, strides=2, padding="same", activation=activation),
+            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation=activation),
+            keras.layers.Flatten(),
         ]
-        + [layers.Dense(units, activation=activation) for units in hidden_units]
-        + [layers.Dense(2 * latent_dim)],
+        + [keras.layers.Dense(units, activation=activation) for units in hidden_units]
+        + [keras.layers.Dense(2 * latent_dim)],
         name="encoder",
     )
 
@@ -44,13 +44,13 @@ def _conv_encoder(hidden_units, latent_dim, activation):
 def _conv_decoder(hidden_units, image_shape, activation):
     height, width, channels = image_shape
     return keras.Sequential(
-        [layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
+        [keras.layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
         + [
-            layers.Dense((height // 4) * (width // 4) * 64, activation=activation),
-            layers.Reshape((height // 4, width // 4, 64)),
-            layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation=activation),
-            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation=activation),
-            layers.Conv2D(channels, 3, padding="same"),
+            keras.layers.Dense((height // 4) * (width // 4) * 64, activation=activation),
+            keras.layers.Reshape((height // 4, width // 4, 64)),
+            keras.layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation=activation),
+            keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation=activation),
+            keras.layers.Conv2D(channels, 3, padding="same"),
         ],
         name="decoder",
     )
@@ -65,8 +65,8 @@ class VAE(GaussianLatentModel):
         latent_dim: size of z.
         architecture: ``"mlp"`` (the paper's: dense layers) or ``"conv"`` (strided
             convolutions; H and W must be divisible by 4).
-        hidden_units: sizes of the hidden dense layers of the encoder (the decoder
-            mirrors them).
+        hidden_units: sizes of the hidden dense layers of the encoder, one per layer,
+            such as ``(500,)`` (the decoder mirrors them); a single int is an error.
         activation: activation of the hidden layers.
         seed: seed of the reparameterised sampling during training.
 
@@ -103,7 +103,7 @@ class VAE(GaussianLatentModel):
         super().__init__(image_shape, data_type="binary", **kwargs)
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.architecture = check_choice("architecture", architecture, ARCHITECTURES)
-        self.hidden_units = tuple(check_int("hidden_units", u) for u in hidden_units)
+        self.hidden_units = check_int_sequence("hidden_units", hidden_units)
         self.activation = activation
         self.seed = seed
         if architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
