@@ -56,7 +56,7 @@ notebook-tests: $(BIN)/.installed data $(KERNEL_STARTUP)
 
 # A dry run: every chapter in the full profile (the papers' model sizes) on JAX, each fit cut to
 # DRY_RUN_STEPS batches of one epoch and a few images evaluated and sampled (KERAS_GEN_STEPS, see
-# keras_gen/profiles.py). Runs copies in a temporary folder (pytest skips _build), then prints
+# keras_gen/book/dry_run.py). Runs copies in a temporary folder (pytest skips _build), then prints
 # each chapter's GPU time estimate, and each model's parameters and the kernel's peak memory.
 DRY_RUN_STEPS ?= 1
 DRY_RUN_NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)

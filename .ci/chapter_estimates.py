@@ -4,7 +4,7 @@ Usage: KERAS_GEN_PROFILE=gpu python .ci/chapter_estimates.py [notebooks/NN_name.
 
 Runs only each notebook's parameter cell (the code cell with ``profile = profiles.current()``),
 which in the ``gpu`` and ``full`` profiles builds the chapter's models, counts their FLOPs
-and prints the estimate (``Profile.print_estimate``, ``keras_gen.cost``). Use it to size a
+and prints the estimate (``Profile.print_estimate``, ``keras_gen.book.cost``). Use it to size a
 profile's settings so that a chapter takes about an hour.
 """
 

@@ -25,7 +25,8 @@ import sys
 import keras
 
 import keras_gen
-from keras_gen import models, pretrained, profiles
+from keras_gen import models, pretrained
+from keras_gen.book import profiles
 
 wanted = sys.argv[1]
 assert keras.__version__ == wanted, f"installing keras_gen changed Keras {wanted} to {keras.__version__}"

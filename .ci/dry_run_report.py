@@ -2,7 +2,7 @@
 
 Usage: python .ci/dry_run_report.py NOTEBOOK... (executed in place by ``make dry-run``).
 Prints, per chapter, the time estimate of its profile and every ``dry run (...)`` line
-that ``GenerativeModel.fit`` wrote: model, parameters, seconds, peak memory.
+that the dry run's ``fit`` wrote (``keras_gen/book/dry_run.py``): model, parameters, seconds, peak memory.
 """
 
 import json

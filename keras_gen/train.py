@@ -30,6 +30,7 @@ import numpy as np
 
 from keras_gen import models, pretrained
 from keras_gen.attention_health import attention_health
+from keras_gen.ops import bits_per_dim
 from keras_gen.recipes import (
     RECIPES,
     STUDIES,
@@ -271,17 +272,13 @@ def train(
         callbacks = [SaveProgress(run_dir, progress)]
         if recipe.monitor_attention:
             callbacks.insert(0, AttentionHealth(data.x_test[:ATTENTION_IMAGES]))
-        if verbose:
-            from keras_gen.training import ProgressBar
-
-            callbacks.append(ProgressBar(epochs, initial=done, description=name, refresh_seconds=60))
         model.fit(
             batches,
             initial_epoch=done,
             epochs=target,
             validation_data=(data.x_test[:VALIDATION_IMAGES],)
             + ((data.y_test[:VALIDATION_IMAGES],) if recipe.labels else ()),
-            verbose=0,
+            verbose=2 if verbose else 0,  # Keras's log: one line per epoch with its metrics
             callbacks=callbacks,
         )
     if progress["epochs_done"] < epochs and not write_partial:
@@ -346,7 +343,7 @@ def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verb
     }
     info.update(elbo_fields(model, recipe, data))
     if model.data_type == "8bit":
-        info["test_bits_per_dim"] = info["test_nll"] / (model.num_dims * math.log(2.0))
+        info["test_bits_per_dim"] = bits_per_dim(info["test_nll"], model.num_dims)
     os.makedirs(out_dir, exist_ok=True)
     stem = location(name)[1]
     written = os.path.join(out_dir, f"{stem}.json")
@@ -430,6 +427,8 @@ def main(argv=None):
             f"no recipe named {', '.join(map(repr, unknown))}; the recipes are {', '.join(RECIPES)}; "
             f"the studies are {', '.join(STUDIES)}."
         )
+    if args.run_dir and len(names) > 1:  # each run resumes from its own folder
+        parser.error(f"--run-dir takes a single run, got {len(names)}: {', '.join(names)}.")
     if args.list or not names:  # training every recipe takes days: it must be asked for by name
         for name in list(RECIPES) + study_runs():
             recipe = find(name)

@@ -4,7 +4,7 @@ JAX only (Keras's distribution API). The check runs in a fresh process, where
 ``XLA_FLAGS=--xla_force_host_platform_device_count=2`` makes the CPU two devices
 before JAX starts: a small PixelCNN trains a few steps on one device, and again, from
 the same weights on the same batches, split over both devices by
-``keras_gen.profiles.use_data_parallel`` (which ``profiles.current()`` calls when it
+``keras_gen.book.profiles.use_data_parallel`` (which ``profiles.current()`` calls when it
 sees more than one accelerator); the losses of every step must agree.
 """
 
@@ -26,7 +26,8 @@ import json
 import keras
 import numpy as np
 
-from keras_gen import models, profiles
+from keras_gen import models
+from keras_gen.book import profiles
 
 devices = keras.distribution.list_devices("cpu")
 assert len(devices) == 2, devices

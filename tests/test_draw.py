@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from conftest import random_binary_images
 
-from keras_gen import attention_plots, layers
+from keras_gen import layers
+from keras_gen.book import attention_plots
 from keras_gen.models import DRAW
 
 SHAPE = (10, 12, 1)  # small and not square

@@ -1,10 +1,15 @@
-"""The gpu profile, the dry run (KERAS_GEN_STEPS) and the FLOP count behind the time estimates."""
+"""The gpu profile, the dry run (KERAS_GEN_STEPS) and the FLOP count behind the time estimates.
 
+The dry run is the book's (``keras_gen.book.dry_run``): installed by ``profiles.current()``, it
+wraps the models from outside; the models themselves never read ``KERAS_GEN_STEPS``."""
+
+import keras
 import numpy as np
 import pytest
 from conftest import random_binary_images
 
-from keras_gen import cost, models, profiles
+from keras_gen import models
+from keras_gen.book import cost, dry_run, profiles
 
 
 def test_gpu_profile_and_its_default(monkeypatch):
@@ -34,21 +39,71 @@ def test_bad_step_count_is_rejected(monkeypatch, value):
         profiles.current()
 
 
-def test_dry_run_caps_fit_at_n_batches_of_one_epoch(monkeypatch, rng, capsys):
+class _CountBatches(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append(batch)
+
+
+@pytest.fixture
+def dry_run_of_two_steps(monkeypatch):
+    """``KERAS_GEN_STEPS=2`` and the dry run that ``profiles.current()`` installs, removed afterwards."""
     monkeypatch.setenv(profiles.STEPS_VAR, "2")
+    profiles.current()
+    assert dry_run.installed_steps() == 2
+    yield
+    dry_run.uninstall()
+
+
+def test_dry_run_caps_fit_at_n_batches_of_one_epoch(dry_run_of_two_steps, rng, capsys):
     model = models.PixelCNN(image_shape=(8, 8, 1), filters=4, num_layers=1)
     model.compile(optimizer="adam")
     x = random_binary_images(rng, 40, (8, 8, 1))
-    seen = []
-
-    class Count(__import__("keras").callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            seen.append(batch)
-
-    history = model.fit(x, batch_size=4, epochs=5, validation_data=(x,), verbose=0, callbacks=[Count()])
-    assert seen == [0, 1] and len(history.history["nll"]) == 1 and "val_nll" in history.history
+    count = _CountBatches()
+    history = model.fit(x, None, 4, 5, validation_data=(x,), verbose=0, callbacks=[count])  # positional, as Keras
+    assert count.seen == [0, 1] and len(history.history["nll"]) == 1 and "val_nll" in history.history
     assert f"{model.count_params():,} parameters" in capsys.readouterr().out
     assert np.all(np.isfinite(model.evaluate(x, batch_size=4, verbose=0)))
+
+
+def test_dry_run_samples_the_last_row_only(dry_run_of_two_steps, rng):
+    model = models.PixelCNN(image_shape=(5, 4, 1), filters=4, num_layers=1)
+    samples = model.sample(3, seed=7, batch_size=3)
+    assert samples.shape == (3, 5, 4, 1) and not samples[:, :-1].any()
+    x = random_binary_images(rng, 3, (5, 4, 1))
+    completed = model.complete(x, 2, seed=7, batch_size=3)
+    np.testing.assert_array_equal(completed[:, :2], x[:, :2])
+    assert not completed[:, 2:-1].any()  # the rows between stay blank; only the last one is drawn
+    dry_run.uninstall()
+    np.testing.assert_array_equal(samples[:, -1], model.complete(samples, 4, seed=7, batch_size=3)[:, -1])
+
+
+def test_the_models_ignore_keras_gen_steps_without_the_dry_run(monkeypatch, rng):
+    monkeypatch.setenv(profiles.STEPS_VAR, "1")
+    dry_run.uninstall()
+    model = models.PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1)
+    model.compile(optimizer="adam")
+    count = _CountBatches()
+    model.fit(random_binary_images(rng, 8, (4, 4, 1)), batch_size=4, epochs=2, verbose=0, callbacks=[count])
+    assert count.seen == [0, 1, 0, 1]
+    model.sample(2, seed=0)  # the whole image drawn: nothing to check but that it runs
+
+
+def test_the_dry_run_installs_and_uninstalls(monkeypatch):
+    fit = models.PixelCNN.fit
+    with dry_run.installed(3):
+        assert dry_run.installed_steps() == 3 and models.PixelCNN.fit is not fit
+    assert dry_run.installed_steps() is None and models.PixelCNN.fit is fit
+    monkeypatch.setenv(profiles.STEPS_VAR, "3")
+    profiles.current()
+    monkeypatch.delenv(profiles.STEPS_VAR)
+    profiles.current()  # no dry run asked for: none installed
+    assert dry_run.installed_steps() is None and models.PixelCNN.fit is fit
+    with pytest.raises(ValueError, match="steps must be a positive number"):
+        dry_run.install(0)
 
 
 def test_flops_of_dense_and_convolutional_models():

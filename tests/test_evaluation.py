@@ -1,11 +1,12 @@
 """Evaluation helpers: gradients for the receptive-field figures are taken in inference mode
-(dropout off); the sampler timings run both samplers and compare their images."""
+(dropout off); the book's sampler timings (``keras_gen.book.timing``) run both samplers and compare their images."""
 
 import keras
 import numpy as np
 import pytest
 
 from keras_gen import evaluation
+from keras_gen.book import timing
 from keras_gen.evaluation import input_gradient
 from keras_gen.models import PixelCNN
 
@@ -36,7 +37,7 @@ def test_input_gradient_runs_the_network_in_inference_mode(rng):
 
 def test_timed_twice_returns_the_result_and_two_durations():
     calls = []
-    result, seconds = evaluation.timed_twice(lambda: calls.append(len(calls)) or len(calls))
+    result, seconds = timing.timed_twice(lambda: calls.append(len(calls)) or len(calls))
     assert result == 2 and calls == [0, 1]
     assert len(seconds) == 2 and all(s >= 0 for s in seconds)
 
@@ -44,7 +45,7 @@ def test_timed_twice_returns_the_result_and_two_durations():
 def test_compare_samplers_reports_both_samplers_and_whether_they_agree():
     keras.utils.set_random_seed(0)
     model = PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1)
-    lines, same = evaluation.compare_samplers(model, num_samples=2, seed=3)
+    lines, same = timing.compare_samplers(model, num_samples=2, seed=3)
     assert same  # fixed noise per pixel: both samplers draw the same images
     assert len(lines) == 3 and "cached sampler" in lines[0] and "reference sampler" in lines[1]
     assert lines[2].endswith("the two drew the same images: True")

@@ -249,6 +249,9 @@ def test_the_command_line_lists_the_recipes_without_a_name_and_rejects_unknown_o
     with pytest.raises(SystemExit):
         train.main(["pixelcnn", "no_such_model"])
     assert "no recipe named 'no_such_model'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # two runs cannot resume from one folder
+        train.main(["pixelcnn", "vae", "--run-dir", "runs/somewhere"])
+    assert "--run-dir takes a single run, got 2" in capsys.readouterr().err
 
 
 @needs_mnist

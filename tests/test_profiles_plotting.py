@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from keras_gen import plotting, profiles  # noqa: E402
+from keras_gen.book import plotting, profiles  # noqa: E402
 
 
 def test_profile_from_environment(monkeypatch):

@@ -33,7 +33,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen import profiles
 from keras_gen.heads import get_head
 from keras_gen.models.base import GenerativeModel, is_tf_dataset, weighted_targets
 from keras_gen.validation import check_int, check_known_rows, resolve_seed
@@ -288,8 +287,6 @@ class AutoregressiveModel(GenerativeModel):
         canvas = self.write_given(canvas, conditions)
         seed = resolve_seed(seed)
         noise = self.sampling_noise(len(canvas), seed)
-        if profiles.dry_run_steps() is not None:  # a dry run draws the last row only (the same compiled loop)
-            first_row = max(first_row, self.image_shape[0] - 1)
         first_row = np.full((len(canvas),), first_row, dtype="int32")
         cached = bool(cached) and self.has_cached_sampler
         graph = self._cached_generate_graph if cached else self._generate_graph

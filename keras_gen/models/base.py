@@ -17,14 +17,12 @@ to the objective as Keras adds them.
 import inspect
 import math
 import threading
-import time
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_gen import ops as kg_ops
-from keras_gen import profiles
 from keras_gen.compiled import forget_runners, run_compiled
 from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.validation import (
@@ -121,7 +119,7 @@ class GenerativeModel(keras.Model):
         weights = self.image_weights(sample_weight)
         terms = self.loss_terms(x, y_pred)
         if self.data_type == "8bit":
-            terms["bits_per_dim"] = terms["nll"] / (self.num_dims * math.log(2.0))
+            terms["bits_per_dim"] = kg_ops.bits_per_dim(terms["nll"], self.num_dims)
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name], sample_weight=weights)
         loss = self.training_objective(terms, weights)
@@ -226,14 +224,7 @@ class GenerativeModel(keras.Model):
         arguments["x"], arguments["y"] = x, weighted_targets(x, y, arguments.get("sample_weight"))
         if arguments.get("validation_data") is not None:
             arguments["validation_data"] = self._validation_data(arguments["validation_data"])
-        steps = profiles.dry_run_steps()
-        if steps is None:
-            return super().fit(**arguments)
-        # a dry run (KERAS_GEN_STEPS=N): one epoch of at most N batches, then the model's size and peak memory
-        start = time.time()
-        history = super().fit(**profiles.dry_run_fit_arguments(arguments, steps))
-        profiles.report_dry_run(self, time.time() - start)
-        return history
+        return super().fit(**arguments)
 
     def evaluate(self, *args, **kwargs):
         """Keras's ``evaluate`` (its arguments, in its order): the logged metrics, weighted by ``sample_weight``."""
@@ -241,9 +232,6 @@ class GenerativeModel(keras.Model):
         if not arguments.get("_use_cached_eval_dataset"):  # fit's validation data, already checked there
             x, y = self._fit_data(arguments.get("x"), arguments.get("y"))
             arguments["x"], arguments["y"] = x, weighted_targets(x, y, arguments.get("sample_weight"))
-        steps = profiles.dry_run_steps()
-        if steps is not None:
-            arguments["steps"] = min(steps, arguments.get("steps") or steps)
         return super().evaluate(**arguments)
 
     # The compiled runners are caches, not state: they stay out of saved files (compiled.forget_runners).

@@ -3,6 +3,7 @@
 from keras_gen.ops.categorical import categorical_log_prob, categorical_sample
 from keras_gen.ops.distributions import (
     bernoulli_log_prob,
+    bits_per_dim,
     diagonal_gaussian_log_prob,
     gaussian_kl,
     log_mean_exp,
@@ -22,6 +23,7 @@ __all__ = [
     "categorical_log_prob",
     "categorical_sample",
     "bernoulli_log_prob",
+    "bits_per_dim",
     "diagonal_gaussian_log_prob",
     "gaussian_filterbank",
     "gaussian_kl",

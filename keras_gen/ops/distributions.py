@@ -53,3 +53,15 @@ def log_mean_exp(values, axis):
     """``log(mean(exp(values), axis))`` without overflow (the importance-weighted bound)."""
     count = ops.shape(values)[axis]
     return ops.logsumexp(values, axis=axis) - ops.log(ops.cast(count, values.dtype))
+
+
+def bits_per_dim(nll, num_dims):
+    """A negative log-likelihood in nats per image as bits per dimension: ``nll / (num_dims · ln 2)``.
+
+    ``num_dims`` is the number of sub-pixels H·W·C (``model.num_dims``); tensors and NumPy arrays alike.
+
+    Example::
+
+        bits = bits_per_dim(-model.log_prob(x), model.num_dims)
+    """
+    return nll / (num_dims * math.log(2.0))

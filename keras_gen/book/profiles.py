@@ -8,12 +8,13 @@ trains instead), ``gpu`` (about an hour a chapter on one Colab-class GPU) or ``f
 accelerator is present and ``cpu`` otherwise; with more than one accelerator on JAX,
 :func:`current` also spreads every batch over all of them (:func:`use_data_parallel`).
 
-``KERAS_GEN_STEPS=N`` makes any profile a dry run: every ``fit`` of a
-``keras_gen`` model stops after N batches of one epoch (``GenerativeModel.fit``), and
-the chapters pass their epochs and their numbers of evaluated images and samples
-through :meth:`Profile.cap_epochs` and :meth:`Profile.cap_images`, which trim them to
-1 and to a few. Model sizes are never trimmed: ``KERAS_GEN_PROFILE=full
-KERAS_GEN_STEPS=2`` runs every chapter's full-size models in minutes on a CPU.
+``KERAS_GEN_STEPS=N`` makes any profile a dry run: :func:`current` installs
+:mod:`keras_gen.book.dry_run` (every ``fit`` stops after N batches of one epoch, the
+autoregressive samplers draw the last row only), and the chapters pass their epochs and
+their numbers of evaluated images and samples through :meth:`Profile.cap_epochs` and
+:meth:`Profile.cap_images`, which trim them to 1 and to a few. Model sizes are never
+trimmed: ``KERAS_GEN_PROFILE=full KERAS_GEN_STEPS=2`` runs every chapter's full-size
+models in minutes on a CPU.
 """
 
 import dataclasses
@@ -21,28 +22,15 @@ import os
 
 import keras
 
-from keras_gen.cost import estimate_seconds  # noqa: F401  (the chapters' estimates)
+from keras_gen.book import dry_run
+from keras_gen.book.cost import estimate_seconds  # noqa: F401  (the chapters' estimates)
+from keras_gen.book.dry_run import STEPS_VAR, dry_run_steps  # noqa: F401  (the chapters' dry-run checks)
 
 NAMES = ("smoke", "cpu", "gpu", "full")
 ENV_VAR = "KERAS_GEN_PROFILE"
 TRAIN_VAR = "KERAS_GEN_TRAIN"
-STEPS_VAR = "KERAS_GEN_STEPS"
 DRY_RUN_IMAGES = 16  # images evaluated or sampled in a dry run, at most
 _NOT_GIVEN = object()
-
-
-def dry_run_steps():
-    """N of ``KERAS_GEN_STEPS=N`` (a dry run: at most N batches per ``fit``), else None."""
-    value = os.environ.get(STEPS_VAR, "").strip()
-    if not value:
-        return None
-    try:
-        steps = int(value)
-    except ValueError:
-        steps = 0
-    if steps < 1:
-        raise ValueError(f"{STEPS_VAR} must be a positive number of batches, got {value!r}.")
-    return steps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,13 +74,13 @@ class Profile:
     def print_estimate(self, estimates):
         """In the ``gpu`` and ``full`` profiles, print the chapter's estimated time on one GPU.
 
-        ``estimates`` is a function returning a list of :func:`keras_gen.cost.estimate_seconds`
+        ``estimates`` is a function returning a list of :func:`keras_gen.book.cost.estimate_seconds`
         results, one per model the chapter trains; it runs only in those profiles (it
         builds the models). Returns the total seconds, or None in other profiles.
         """
         if self.name not in ("gpu", "full"):
             return None
-        from keras_gen import cost
+        from keras_gen.book import cost
 
         parts = estimates()
         total = sum(part["seconds"] for part in parts)
@@ -134,45 +122,19 @@ def use_data_parallel(devices=None):
 def current():
     """The profile named by ``KERAS_GEN_PROFILE``, else ``gpu`` with an accelerator, else ``cpu``.
 
-    With more than one accelerator (JAX), batches are spread over all of them.
+    With ``KERAS_GEN_STEPS=N`` it installs the dry run (:func:`keras_gen.book.dry_run.install`),
+    without it removes one. With more than one accelerator (JAX), batches are spread over all of them.
     """
     name = os.environ.get(ENV_VAR, "").strip().lower()
     if not name:
         name = "gpu" if has_accelerator() else "cpu"
     if name not in NAMES:
         raise ValueError(f"{ENV_VAR} must be one of {list(NAMES)}, got {name!r}.")
-    dry_run_steps()  # a bad KERAS_GEN_STEPS fails here, in the notebook's first cell
+    steps = dry_run_steps()  # a bad KERAS_GEN_STEPS fails here, in the notebook's first cell
+    if steps is None:
+        dry_run.uninstall()
+    else:
+        dry_run.install(steps)
     if len(accelerators()) > 1:
         use_data_parallel()
     return Profile(name)
-
-
-def peak_memory_mib():
-    """Peak resident memory of this process so far (``getrusage`` max RSS), in MiB; None where unknown."""
-    try:
-        import resource
-        import sys
-    except ImportError:  # not on Unix
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
-def dry_run_fit_arguments(kwargs, steps):
-    """``fit``'s keyword arguments for a dry run: one epoch of at most ``steps`` batches."""
-    kwargs = dict(kwargs, epochs=1, initial_epoch=0)
-    kwargs["steps_per_epoch"] = min(steps, kwargs.get("steps_per_epoch") or steps)
-    if kwargs.get("validation_data") is not None:
-        kwargs["validation_steps"] = min(steps, kwargs.get("validation_steps") or steps)
-    return kwargs
-
-
-def report_dry_run(model, seconds):
-    """The line a dry run prints after each ``fit``: the model's size and the process's peak memory."""
-    peak = peak_memory_mib()
-    memory = f"{peak:,.0f} MiB" if peak is not None else "unknown"
-    print(
-        f"dry run ({STEPS_VAR}={dry_run_steps()}): {model.name}, {model.count_params():,} parameters, "
-        f"fit in {seconds:.0f} s; peak memory of this process {memory}",
-        flush=True,
-    )

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_gen.plotting import tile, to_display
+from keras_gen.book.plotting import tile, to_display
 
 READ_COLOR = (1.0, 0.2, 0.2)
 WRITE_COLOR = (0.2, 1.0, 0.2)
@@ -54,7 +54,7 @@ def attention_frames(canvases, windows=(), *, scale=4, margin=0, ncols=None):
         ncols: images per row of the grid.
 
     Returns:
-        (T, height, width, 3) RGB frames in [0, 1], for ``keras_gen.plotting.save_gif``.
+        (T, height, width, 3) RGB frames in [0, 1], for ``keras_gen.book.plotting.save_gif``.
     """
     canvases = np.asarray(canvases)
     if canvases.ndim != 5:

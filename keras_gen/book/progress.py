@@ -1,4 +1,4 @@
-"""Training helpers: a progress bar over epochs for notebooks."""
+"""A progress bar over epochs for notebooks."""
 
 import sys
 
