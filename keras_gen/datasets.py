@@ -97,8 +97,7 @@ class ShuffledBatches(keras.utils.PyDataset):
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         x = self.images[rows]
         if self.binarize:
-            rng = np.random.default_rng((self.seed, self.epoch, index, 1))
-            x = (rng.random(x.shape, dtype=np.float32) < x).astype("float32")
+            x = _binarize(x, (self.seed, self.epoch, index, 1))
         return (x, self.labels[rows]) if self.labels is not None else x
 
     def on_epoch_end(self):
@@ -107,6 +106,7 @@ class ShuffledBatches(keras.utils.PyDataset):
 
 
 def _binarize(intensities, seed):
+    """Binary images: each pixel is 1 with probability its intensity in [0, 1] (NumPy random numbers from ``seed``)."""
     rng = np.random.default_rng(seed)
     return (rng.random(intensities.shape, dtype=np.float32) < intensities).astype("float32")
 
