@@ -1,4 +1,8 @@
-"""Shared test set-up: quiet logs, seeded randomness, and the backend in the header."""
+"""Shared test set-up: quiet logs, seeded randomness, the backend in the header, and fixtures.
+
+Helper functions live in ``helpers.py`` (and the topical modules beside it), not here:
+test modules import them from there.
+"""
 
 import os
 
@@ -24,5 +28,16 @@ def rng():
     return np.random.default_rng(0)
 
 
-def random_binary_images(rng, n, shape=(28, 28, 1), p=0.3):
-    return (rng.random((n,) + tuple(shape)) < p).astype("float32")
+@pytest.fixture(scope="module")
+def whole_pixel_head():
+    """The name of a test head that draws whole pixels, registered while one test module runs, then removed.
+
+    Registering it on import would make ``heads.HEADS`` depend on which test modules were imported.
+    """
+    from helpers import WholePixelBernoulliHead
+
+    from keras_gen import heads
+
+    heads.register_head(WholePixelBernoulliHead)
+    yield WholePixelBernoulliHead.name
+    heads.HEADS.pop(WholePixelBernoulliHead.name, None)

@@ -5,22 +5,13 @@ import numpy as np
 import pytest
 from cached_sampling import assert_cached_equals_reference
 from causality import assert_causal, input_jacobian
-from conftest import random_binary_images
-from scipy.special import expit, log_softmax, softmax
+from helpers import random_binary_images, reference_sample
+from scipy.special import log_softmax, softmax
 
-from keras_gen import heads
 from keras_gen import ops as kg_ops
 from keras_gen.evaluation import input_gradient, receptive_field
 from keras_gen.layers import MaskedConv2D
 from keras_gen.models import AutoregressiveModel, PixelCNN
-
-
-@heads.register_head
-class WholePixelBernoulliHead(heads.BernoulliHead):
-    """A test head that draws all channels of a pixel in one step (like the logistic mixture)."""
-
-    name = "test_whole_pixel_bernoulli"
-    per_channel = False
 
 
 @keras.saving.register_keras_serializable(package="keras_gen_tests")
@@ -44,23 +35,6 @@ class LabelledPixelCNN(AutoregressiveModel):
 
     def get_config(self):
         return {**super().get_config(), "num_labels": self.num_labels}
-
-
-def reference_sample(model, noise, canvas=None, first_row=0, conditions=None):
-    """Sampling as the equations say it: run the whole network once per step, in NumPy around it."""
-    height, width, channels = model.image_shape
-    x = np.zeros(noise.shape[:3] + (channels,), "float32") if canvas is None else canvas.astype("float32")
-    x[:, first_row:] = 0.0
-    for i in range(first_row, height):
-        for j in range(width):
-            for c in range(channels) if model.head.per_channel else [slice(None)]:
-                params = keras.ops.convert_to_numpy(model(model.join_inputs(x, conditions or {})))[:, i, j, c]
-                u = noise[:, i, j, c]
-                if model.head.data_type == "binary":
-                    x[:, i, j, c] = u < expit(params)
-                else:
-                    x[:, i, j, c] = (np.cumsum(softmax(params, -1), -1) < u[..., None]).sum(-1)
-    return x
 
 
 def test_categorical_ops_match_numpy_and_tfp(rng):
@@ -90,7 +64,7 @@ CONFIGS = {
 
 
 @pytest.fixture(scope="module")
-def models():
+def models(whole_pixel_head):
     return {name: PixelCNN(input_kernel_size=5, **config) for name, config in CONFIGS.items()}
 
 

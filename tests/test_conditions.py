@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import random_binary_images
+from helpers import random_binary_images
 
 from keras_gen import datasets
 from keras_gen.models import GatedPixelCNN, PixelCNN

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 from causality import assert_causal, input_jacobian
-from conftest import random_binary_images
+from helpers import random_binary_images
 from random_weights import randomise
 
 from keras_gen.layers import DiagonalBiLSTM, DiagonalLSTM

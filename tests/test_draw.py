@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import random_binary_images
+from helpers import random_binary_images
 
 from keras_gen import layers
 from keras_gen.book import attention_plots

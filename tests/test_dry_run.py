@@ -6,7 +6,7 @@ wraps the models from outside; the models themselves never read ``KERAS_GEN_STEP
 import keras
 import numpy as np
 import pytest
-from conftest import random_binary_images
+from helpers import random_binary_images
 
 from keras_gen import models
 from keras_gen.book import cost, dry_run, profiles

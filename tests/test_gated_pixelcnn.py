@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 from cached_sampling import assert_cached_equals_reference, assert_cached_params_equal_the_network, randomise_biases
 from causality import assert_causal, input_jacobian
-from conftest import random_binary_images
+from helpers import random_binary_images, reference_sample
 from scipy.special import expit, log_softmax
-from test_autoregressive import reference_sample  # registers the whole-pixel test head too
 
 from keras_gen.layers import GatedPixelCNNBlock
 from keras_gen.models import GatedPixelCNN
@@ -170,9 +169,9 @@ def test_receptive_field_is_the_whole_causal_neighbourhood(model):
             np.testing.assert_array_equal(jacobian[i, j, 0, :, :, 0] != 0, causal_field(*SHAPE[:2], i, j, REACH))
 
 
-def test_causal_for_colour_drawn_a_whole_pixel_at_a_time(rng):
+def test_causal_for_colour_drawn_a_whole_pixel_at_a_time(rng, whole_pixel_head):
     """Colour pixels drawn whole (as PixelCNN++'s mixture is): no channel of the current pixel is seen."""
-    colour = small_model(image_shape=(4, 4, 3), output="test_whole_pixel_bernoulli")
+    colour = small_model(image_shape=(4, 4, 3), output=whole_pixel_head)
     assert_causal(colour, random_binary_images(rng, 2, (4, 4, 3)), {"label": np.array([0, 1])})
 
 
@@ -283,6 +282,7 @@ def test_compiled_sampler_equals_the_pixel_by_pixel_definition(model):
         {"num_classes": None, "image_shape": (5, 4, 3), "filters": 6, "output": "bernoulli", "num_layers": 2},
     ],
 )
+@pytest.mark.usefixtures("whole_pixel_head")
 def test_cached_sampler_equals_the_reference(rng, kwargs):
     """Vertical stacks once per row, horizontal stacks per sub-pixel: the reference's images, sample and complete."""
     model = small_model(**kwargs)

@@ -4,7 +4,7 @@ of the bound by level, sampling by level, training and saving."""
 import keras
 import numpy as np
 import pytest
-from conftest import random_binary_images
+from helpers import random_binary_images
 from scipy.special import logsumexp
 from scipy.stats import norm
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal, input_jacobian
-from conftest import random_binary_images
+from helpers import random_binary_images
 
 from keras_gen.models import PixelCNN
 

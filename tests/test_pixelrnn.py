@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from cached_sampling import assert_cached_equals_reference, assert_cached_params_equal_the_network, randomise_biases
 from causality import assert_causal
-from conftest import random_binary_images
+from helpers import random_binary_images
 from random_weights import randomise
 
 from keras_gen.models import MultiScalePixelRNN, PixelRNN

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 from cached_sampling import assert_cached_equals_reference, randomise_biases
 from causality import assert_causal
-from conftest import random_binary_images
+from helpers import random_binary_images, reference_sample
 from scipy.special import logsumexp
 from scipy.stats import norm
-from test_autoregressive import reference_sample
 
 from keras_gen.models import PixelVAE
 

@@ -4,7 +4,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import random_binary_images
+from helpers import random_binary_images
 from keras import ops
 from small_models import SMALL_MODELS, make_model
 
