@@ -51,6 +51,11 @@ def test_the_library_core_does_not_import_the_book_tooling():
     assert loaded == []
 
 
+def test_loading_checkpoints_does_not_import_the_trainer():
+    loaded = _run("import json, sys; import keras_gen.pretrained; print(json.dumps('keras_gen.train' in sys.modules))")
+    assert loaded is False
+
+
 def test_book_helpers_load_when_imported():
     loaded = _run(
         "import json, sys; import keras_gen; "
