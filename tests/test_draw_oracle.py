@@ -2,8 +2,8 @@
 
 The reference below is written from the paper's equations alone, in float64 NumPy; it reads
 nothing from ``keras_gen`` but the weights of a model (by their paths) and calls none of its
-layers or ops. It recomputes, for T = 3 steps on 8×8×1 and 8×10×2 images (the second catches a
-swapped width and height or channel axis), with and without attention and for both likelihoods:
+layers or ops. It recomputes, for T = 3 steps on 8×10×2 images (not square, two channels: a swapped
+width and height or channel axis shows), with and without attention and for both likelihoods:
 
 * the read window and the write window of every step, eq. 19–24, with their filterbanks
   (eq. 25–26), the read (eq. 27, or eq. 17 without attention) and the write (eq. 28–29, or eq. 18);
@@ -282,8 +282,9 @@ def images(model, batch, rng):
     return (rng.random(shape) < 0.4).astype("float32")
 
 
-CASES = [(attention, shape, "bernoulli") for attention in (True, False) for shape in SHAPES]
-CASES.append((True, (8, 10, 2), "logistic"))
+# One image shape, 8×10×2: no code path of DRAW depends on the shape (8×8×1 ran the same code, and each
+# case costs a model and three compiled graphs); the square shape stays in the test of the initial windows.
+CASES = [(True, SHAPES[1], "bernoulli"), (False, SHAPES[1], "bernoulli"), (True, SHAPES[1], "logistic")]
 
 
 @pytest.fixture(scope="module", params=CASES, ids=lambda c: f"{'attention' if c[0] else 'full'}-{c[1]}-{c[2]}")
