@@ -76,3 +76,12 @@ def test_unknown_attribute_is_an_attribute_error():
         assert "no_such_module" in str(error)
     else:
         raise AssertionError("expected an AttributeError")
+
+
+def test_the_design_contracts_profiles_name_reaches_the_book_profiles():
+    # DESIGN.md names keras_gen.profiles.current(); the module lives in keras_gen.book, loaded on first use
+    same = _run(
+        "import json, sys; import keras_gen; lazy = 'keras_gen.book.profiles' not in sys.modules; "
+        "from keras_gen.book import profiles; print(json.dumps([lazy, keras_gen.profiles is profiles]))"
+    )
+    assert same == [True, True]
