@@ -1,9 +1,11 @@
 """Output heads of autoregressive models: the distribution of each pixel given its past.
 
 A head turns the network's last feature maps into distribution parameters, scores
-data under them and samples from them. Heads are registered by the name that models
-take as ``output=``, so a new head plugs in with :func:`register_head` without touching
-the models (PixelCNN++'s ``"logistic_mixture"`` is one of them):
+data under them and samples from them. A model's ``output=`` argument takes a head as
+its registered name, an instance, or its serialised form ``{"name": ..., "config": {...}}``
+(:func:`get`, :func:`serialize`, as Keras does for initialisers), so a new head plugs in
+with :func:`register_head` without touching the models (PixelCNN++'s
+``"logistic_mixture"`` is one of them):
 
 * ``per_channel = True``: the channels of a pixel are generated one after the other
   (R → G → B), each with its own distribution, so sampling takes C steps per pixel
@@ -26,18 +28,56 @@ def register_head(cls):
     return cls
 
 
-def get_head(name, **options):
-    """A new head for ``output=name`` (``options`` go to its constructor)."""
+def get(identifier, **options):
+    """The head for ``output=identifier``: a registered name, an :class:`OutputHead`, or ``serialize``'s dict.
+
+    ``options`` are constructor arguments (such as ``num_components``): a name's head is
+    made with them; a head given otherwise must already have them (ValueError if not).
+
+    Example::
+
+        from keras_gen import heads
+
+        heads.get("bernoulli").per_channel                                  # True
+        head = heads.get("logistic_mixture", num_components=5)
+        heads.get(heads.serialize(head)).num_components                     # 5
+    """
+    if isinstance(identifier, OutputHead):
+        head = identifier
+    elif isinstance(identifier, dict) and set(identifier) <= {"name", "config"} and "name" in identifier:
+        head = _registered(identifier["name"]).from_config(identifier.get("config", {}))
+    elif isinstance(identifier, str):
+        return _registered(identifier)(**options)
+    else:
+        raise ValueError(
+            f"output must be a head's name (one of {sorted(HEADS)}), an OutputHead or a dict "
+            f"{{'name': ..., 'config': {{...}}}}, got {identifier!r}."
+        )
+    config = head.get_config()
+    differ = {key: value for key, value in options.items() if config.get(key) != value}
+    if differ:
+        raise ValueError(f"the head {head.name!r} has the options {config}, which disagree with {differ}.")
+    return head
+
+
+def _registered(name):
     if name not in HEADS:
         raise ValueError(f"output must be one of {sorted(HEADS)}, got {name!r}.")
-    return HEADS[name](**options)
+    return HEADS[name]
+
+
+def serialize(head):
+    """``head`` for a model's config: its name where it has its class's default options, else ``{"name", "config"}``."""
+    config = head.get_config()
+    return head.name if config == type(head)().get_config() else {"name": head.name, "config": config}
 
 
 class OutputHead:
     """The interface every head implements (see the module docstring).
 
     Attributes: ``name`` (the ``output=`` string), ``data_type`` (``"binary"`` or
-    ``"8bit"``) and ``per_channel``.
+    ``"8bit"``) and ``per_channel``. A head with constructor options returns them from
+    ``get_config`` (every option needs a default), so that models can save it.
     """
 
     name = None
@@ -48,11 +88,19 @@ class OutputHead:
         """How many feature maps the network's last layer must produce per pixel."""
         raise NotImplementedError
 
+    def get_config(self):
+        """The constructor arguments, ``{}`` for a head without options."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def noise_channels(self, channels):
         """How many uniform numbers in [0, 1) one pixel needs to be sampled."""
         return channels
 
-    def params(self, outputs, channels):
+    def outputs_to_params(self, outputs, channels):
         """The distribution parameters, ``model(x)``'s output, from the last layer's maps."""
         return outputs
 
@@ -98,7 +146,7 @@ class CategoricalHead(OutputHead):
     def num_outputs(self, channels):
         return channels * self.num_values
 
-    def params(self, outputs, channels):
+    def outputs_to_params(self, outputs, channels):
         shape = ops.shape(outputs)
         return ops.reshape(outputs, (shape[0], shape[1], shape[2], channels, self.num_values))
 
@@ -120,6 +168,9 @@ class LogisticMixtureHead(OutputHead):
 
     def __init__(self, num_components=10):
         self.num_components = check_int("num_components", num_components)
+
+    def get_config(self):
+        return {"num_components": self.num_components}
 
     def num_outputs(self, channels):
         return kg_ops.logistic_mixture_num_params(channels, self.num_components)

@@ -8,6 +8,11 @@ DATA_TYPES = ("binary", "8bit")
 SEED_LIMIT = 2**32 - 1  # seeds are uint32 (Keras's seed generators), and ``seed + 1`` must be one too
 
 
+def image_dtype(data_type):
+    """The dtype of images in the data space ``data_type``: float32 for binary data, int32 for 8-bit data."""
+    return "float32" if data_type == "binary" else "int32"
+
+
 def is_whole(value):
     """Whether ``value`` is a whole number of a numeric type (``3``, ``3.0``, ``np.int64(3)``), not a bool or str."""
     if isinstance(value, (bool, np.bool_)):

@@ -39,6 +39,10 @@ SMALL_MODELS = {
         models.GatedPixelCNN,
         dict(image_shape=(5, 5, 1), filters=4, num_layers=1, num_classes=3),
     ),
+    "gated_pixelcnn_map": (
+        models.GatedPixelCNN,
+        dict(image_shape=(4, 4, 1), filters=4, num_layers=1, map_channels=2),
+    ),
     "gated_pixelcnn_colour": (
         models.GatedPixelCNN,
         dict(image_shape=(3, 3, 3), filters=6, num_layers=1, output="categorical"),
@@ -82,8 +86,11 @@ def model_inputs(model, n=2, seed=0):
     else:
         x = rng.integers(0, 256, shape).astype("int32")
     conditions = {}
-    if getattr(model, "num_classes", None):
-        conditions["label"] = rng.integers(0, model.num_classes, n).astype("int32")
+    for name, spec in (model.condition_specs() if hasattr(model, "condition_specs") else {}).items():
+        if spec.kind == "class":
+            conditions[name] = rng.integers(0, spec.num_classes, n).astype("int32")
+        else:  # a map (no model here takes an image condition)
+            conditions[name] = rng.normal(size=(n,) + spec.shape).astype("float32")
     return x, conditions
 
 

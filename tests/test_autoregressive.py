@@ -12,13 +12,12 @@ from keras_gen import ops as kg_ops
 from keras_gen.evaluation import input_gradient, receptive_field
 from keras_gen.layers import MaskedConv2D
 from keras_gen.models import AutoregressiveModel, PixelCNN
+from keras_gen.models.conditions import Condition
 
 
 @keras.saving.register_keras_serializable(package="keras_gen_tests")
 class LabelledPixelCNN(AutoregressiveModel):
     """A tiny class-conditional model: a mask-A convolution plus a learned vector per label."""
-
-    condition_names = ("label",)
 
     def __init__(self, image_shape=(5, 5, 1), num_labels=3, **kwargs):
         super().__init__(image_shape, **kwargs)
@@ -26,12 +25,15 @@ class LabelledPixelCNN(AutoregressiveModel):
         self.conv = MaskedConv2D(4, 3, "A", activation="relu")
         self.embed = keras.layers.Embedding(num_labels, 4)
         self.out = MaskedConv2D(self.head.num_outputs(image_shape[2]), 1, "B")
-        self({"image": np.zeros((1,) + self.image_shape, "float32"), "label": np.zeros((1,), "int32")})
+        self.create_weights()
+
+    def condition_specs(self):
+        return {"label": Condition.label(self.num_labels)}
 
     def call(self, inputs, training=False):
         image, conditions = self.split_inputs(inputs)
         h = self.conv(self.scale_image(image)) + self.embed(conditions["label"])[:, None, None, :]
-        return self.head.params(self.out(h), self.image_shape[2])
+        return self.head.outputs_to_params(self.out(h), self.image_shape[2])
 
     def get_config(self):
         return {**super().get_config(), "num_labels": self.num_labels}

@@ -7,8 +7,8 @@ import pytest
 from cached_sampling import assert_cached_equals_reference, assert_cached_params_equal_the_network, randomise_biases
 from causality import assert_causal, input_jacobian
 
+from keras_gen import heads
 from keras_gen import ops as kg_ops
-from keras_gen.heads import get_head
 from keras_gen.layers.gated_resnet import GatedResNetBlock, concat_elu
 from keras_gen.layers.shifted_conv import ShiftedConv2D, ShiftedConv2DTranspose
 from keras_gen.models.pixelcnn_plus_plus import PixelCNNPlusPlus
@@ -192,7 +192,7 @@ def test_save_and_load_round_trip(model, images, tmp_path):
 
 
 def test_logistic_mixture_head_is_registered():
-    head = get_head("logistic_mixture", num_components=4)
+    head = heads.get("logistic_mixture", num_components=4)
     assert head.num_outputs(3) == 40 and head.num_outputs(1) == 12
     assert head.noise_channels(3) == 4 and not head.per_channel and head.data_type == "8bit"
 

@@ -33,7 +33,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen.heads import get_head
+from keras_gen import heads
+from keras_gen.layers.apply import apply_layer
+from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.models.base import GenerativeModel, is_tf_dataset, weighted_targets
 from keras_gen.validation import check_int, check_known_rows, resolve_seed
 
@@ -74,9 +76,15 @@ class AutoregressiveModel(GenerativeModel):
 
     Args:
         image_shape: (H, W, C).
-        output: name of the output head: ``"bernoulli"`` (binary data) or
-            ``"categorical"`` (8-bit data), or any head added with
-            ``keras_gen.heads.register_head``.
+        output: the output head: ``"bernoulli"`` (binary data), ``"categorical"``
+            (8-bit data) or any head added with ``keras_gen.heads.register_head``, as
+            a name, an ``OutputHead`` or its config (``keras_gen.heads.get``). The
+            model keeps it as ``self.head`` (``output`` is only the argument's name).
+
+    A conditional model declares its conditions once, in ``condition_specs()``
+    (:class:`~keras_gen.models.conditions.Condition`): the base class derives from it
+    ``condition_names``, the symbolic inputs that create the weights, the checks on every
+    input and the reference sampler's cropping of condition maps.
 
     ``call`` receives the raw image (binary floats or 0..255 values; scale it with
     :meth:`scale_image`), or for conditional models a dict ``{"image": x, name: c, ...}``
@@ -94,7 +102,6 @@ class AutoregressiveModel(GenerativeModel):
           https://arxiv.org/abs/1601.06759
     """
 
-    condition_names = ()
     has_cached_sampler = False
     # The cached samplers' loops are compiled with XLA on every backend (JAX always does). Each
     # step is many small operations, which XLA fuses: on a 2-core CPU with TensorFlow, 16 MNIST
@@ -106,13 +113,53 @@ class AutoregressiveModel(GenerativeModel):
     cached_sampler_jit_compile = True
 
     def __init__(self, image_shape, output="bernoulli", **kwargs):
-        head = self.make_head(output)
+        head = heads.get(output)
         super().__init__(image_shape, data_type=head.data_type, **kwargs)
         self.head = head
 
-    def make_head(self, output):
-        """The output head for the ``output`` argument (override to pass head options)."""
-        return get_head(output)
+    def condition_specs(self):
+        """The conditions the model takes besides the image, ``{name: Condition}``; ``{}`` if unconditional."""
+        return {}
+
+    @property
+    def condition_names(self):
+        """The names of the conditions, from ``condition_specs``."""
+        return tuple(self.condition_specs())
+
+    def symbolic_inputs(self):
+        """One blank symbolic image and its conditions, from ``condition_specs`` (see ``create_weights``)."""
+        conditions = {name: spec.symbolic() for name, spec in self.condition_specs().items()}
+        return self.join_inputs(super().symbolic_inputs(), conditions)
+
+    @property
+    def color_groups(self):
+        """The colour groups the masks keep apart: C for a per-channel head (R → G → B), 1 for a whole-pixel one."""
+        return self.image_shape[2] if self.head.per_channel else 1
+
+    def check_color_groups(self, name, value, per_group=1, reason=""):
+        """``value`` of the argument ``name`` after checking that it splits into ``per_group`` × the colour groups."""
+        divisor = per_group * self.color_groups
+        if value % divisor:
+            raise ValueError(
+                f"{name} must be a multiple of {divisor} for {self.color_groups} colour group(s) (R → G → B) of "
+                f"the {self.head.name!r} head on image_shape={self.image_shape}{reason}, got {value!r}."
+            )
+        return value
+
+    def add_output_layers(self, filters, layer=MaskedConv2D):
+        """Create ``output_hidden`` and ``output_conv``, the two 1×1 mask-B layers over the colour groups
+        that map the network's last features to the head's outputs (``layer`` takes MaskedConv2D's arguments)."""
+        groups, channels = self.color_groups, self.image_shape[2]
+        self.output_hidden = layer(filters, 1, "B", groups, activation="relu", name="output_hidden")
+        self.output_conv = layer(self.head.num_outputs(channels), 1, "B", groups, name="output_conv")
+
+    def output_params(self, features, conv=apply_layer):
+        """The head's parameters from the network's last features: ReLU, 1×1 (ReLU), 1×1, the head.
+
+        ``conv(layer, inputs)`` applies the two layers (see ``PixelCNN.call``).
+        """
+        hidden = conv(self.output_hidden, ops.relu(features))
+        return self.head.outputs_to_params(conv(self.output_conv, hidden), self.image_shape[2])
 
     @property
     def rows_above(self):
@@ -138,13 +185,34 @@ class AutoregressiveModel(GenerativeModel):
         x = ops.cast(x, self.compute_dtype)
         return x if self.data_type == "binary" else x / 127.5 - 1.0
 
-    @staticmethod
-    def split_inputs(inputs):
-        """``(image, conditions)`` from an image tensor or a dict ``{"image": x, ...}``."""
+    def split_inputs(self, inputs):
+        """``(image, conditions)`` from an image tensor or a dict ``{"image": x, name: c, ...}``.
+
+        A ValueError unless the conditions are exactly ``condition_names``.
+        """
+        conditions = {}
         if isinstance(inputs, dict):
+            if "image" not in inputs:
+                raise ValueError(f"a dict of inputs needs an 'image' entry, got the keys {sorted(inputs)}.")
             conditions = dict(inputs)
-            return conditions.pop("image"), conditions
-        return inputs, {}
+            inputs = conditions.pop("image")
+        self._check_condition_names(conditions)
+        return inputs, conditions
+
+    def _check_condition_names(self, conditions):
+        names = list(self.condition_names)
+        if set(conditions) == set(names):
+            return
+        missing = [name for name in names if name not in conditions]
+        how = (
+            f"call it on {{'image': x, {', '.join(f'{name!r}: ...' for name in names)}}}"
+            if names
+            else "give it the images alone"
+        )
+        raise ValueError(
+            f"{type(self).__name__} takes the conditions {names}, got {sorted(conditions)}"
+            f"{f' (missing {missing})' if missing else ''}: {how}."
+        )
 
     @staticmethod
     def join_inputs(image, conditions):
@@ -178,9 +246,10 @@ class AutoregressiveModel(GenerativeModel):
 
     def _check_data(self, data):
         if isinstance(data, dict):
-            if "image" not in data:
-                raise ValueError(f"a dict of inputs needs an 'image' entry, got the keys {sorted(data)}.")
-            self.check_images(data["image"], "x['image']")
+            image, conditions = self.split_inputs(data)
+            n = len(self.check_images(image, "x['image']"))
+            for name, spec in self.condition_specs().items():
+                spec.check(f"x[{name!r}]", conditions[name], n, broadcast=False)
             return
         super()._check_data(data)
 
@@ -198,15 +267,9 @@ class AutoregressiveModel(GenerativeModel):
         return f"{images}, or a dict of inputs {{'image': images, {', '.join(map(repr, self.condition_names))}: ...}}"
 
     def _check_conditions(self, conditions, n):
-        if set(conditions) != set(self.condition_names):
-            raise ValueError(
-                f"{type(self).__name__} takes the conditions {list(self.condition_names)}, got {sorted(conditions)}."
-            )
-        arrays = {name: np.asarray(value) for name, value in conditions.items()}
-        for name, array in arrays.items():
-            if array.ndim == 0 or len(array) != n:
-                raise ValueError(f"{name} must have one entry per image ({n}), got shape {array.shape}.")
-        return arrays
+        """The keyword conditions of ``log_prob``, ``sample`` and ``complete`` for ``n`` images, checked, as NumPy."""
+        self._check_condition_names(conditions)
+        return {name: spec.check(name, conditions[name], n) for name, spec in self.condition_specs().items()}
 
     def _as_model_inputs(self, x, y):
         """``(x, y)`` given to ``fit`` as the model's inputs and no targets (see the class docstring)."""
@@ -333,7 +396,8 @@ class AutoregressiveModel(GenerativeModel):
         """
         noise, first_row, canvas, conditions = self._unpack_sampling_inputs(inputs)
         height, width, channels = self.image_shape
-        steps_per_pixel = channels if self.head.per_channel else 1
+        steps_per_pixel = self.color_groups
+        spatial = [name for name, spec in self.condition_specs().items() if spec.is_spatial(self.image_shape)]
         rows = height if self.rows_above is None else min(height, self.rows_above + 1)
         around = self.columns_around if self.rows_above is not None else None
         columns = width if around is None else min(width, 2 * around + 1)
@@ -348,9 +412,14 @@ class AutoregressiveModel(GenerativeModel):
             row, column = (t // steps_per_pixel) // width, (t // steps_per_pixel) % width
             top = ops.clip(row - (rows - 1), 0, height - rows)
             left = ops.clip(column - (around or 0), 0, width - columns)
-            window = ops.slice(canvas, [0, top, left, 0], [ops.shape(canvas)[0], rows, columns, channels])
+
+            def crop(maps):
+                return ops.slice(maps, [0, top, left, 0], [ops.shape(maps)[0], rows, columns, maps.shape[-1]])
+
+            # condition maps are cropped with the image: the network reads them pixel by pixel, like the image
+            window = {name: crop(value) if name in spatial else value for name, value in conditions.items()}
             # call, not __call__: the window is smaller than image_shape, which model(x) refuses (input_spec)
-            params = self.call(self.join_inputs(window, conditions), training=False)
+            params = self.call(self.join_inputs(crop(canvas), window), training=False)
             params = ops.cast(at(params, row - top, column - left), "float32")
             drawn = self.head.sample(params, at(noise, row, column))
             at_step = ops.cast(ops.equal(order, t), canvas.dtype)
@@ -368,7 +437,7 @@ class AutoregressiveModel(GenerativeModel):
         """
         noise, first_row, canvas, conditions = self._unpack_sampling_inputs(inputs)
         height, width, channels = self.image_shape
-        steps_per_pixel = channels if self.head.per_channel else 1
+        steps_per_pixel = self.color_groups
         order = ops.convert_to_tensor(self.sampling_order(), dtype="int32")
 
         def row_step(row, carry):
@@ -420,4 +489,4 @@ class AutoregressiveModel(GenerativeModel):
         raise NotImplementedError(f"{type(self).__name__} has no cached sampler.")
 
     def get_config(self):
-        return {**super().get_config(), "output": self.head.name}
+        return {**super().get_config(), "output": heads.serialize(self.head)}

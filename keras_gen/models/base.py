@@ -32,6 +32,7 @@ from keras_gen.validation import (
     check_image_shape,
     check_images,
     check_int,
+    image_dtype,
     input_spec_like,
     resolve_seed,
 )
@@ -99,10 +100,25 @@ class GenerativeModel(keras.Model):
         """Number of sub-pixels H·W·C, the denominator of bits per dimension."""
         return math.prod(self.image_shape)
 
+    @property
+    def image_dtype(self):
+        """The dtype of the model's images: float32 for binary data, int32 for 8-bit data.
+
+        (Not Keras's ``input_dtype``, which would cast float inputs to it and cut their gradients.)
+        """
+        return image_dtype(self.data_type)
+
+    def symbolic_inputs(self):
+        """What ``create_weights`` calls the model on: one blank symbolic image (and conditions, where any)."""
+        return keras.KerasTensor((1,) + self.image_shape, self.image_dtype)
+
     def create_weights(self):
-        """Create every weight by running the model once on a blank image (end of ``__init__``)."""
+        """Create every weight with one symbolic call on ``symbolic_inputs()`` (end of ``__init__``).
+
+        The call is traced, never run, so recurrent loops cost no compilation here.
+        """
         share_dtype_policy(self)
-        self(ops.zeros((1,) + self.image_shape, dtype="float32" if self.data_type == "binary" else "int32"))
+        self(self.symbolic_inputs())
 
     def check_images(self, x, name="x"):
         """``x`` as NumPy after checking its shape and values (ValueError if wrong)."""

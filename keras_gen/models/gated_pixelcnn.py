@@ -1,26 +1,26 @@
-"""Gated PixelCNN (van den Oord et al., 2016b): gated vertical and horizontal stacks, optionally class-conditional."""
+"""Gated PixelCNN (van den Oord et al., 2016b): gated vertical and horizontal stacks, optionally conditional
+on a class label (eq. 4) or on a map of the image's size (eq. 5)."""
 
 import keras
-import numpy as np
 from keras import layers, ops
 
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock, gate
 from keras_gen.layers.masked_conv import PixelMaskedConv2D
-from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
+from keras_gen.models.conditions import Condition
 from keras_gen.validation import check_int, check_kernel_size
 
 
-def output_layer(filters, color_channels, **kwargs):
-    """A 1×1 convolution with mask B over the colour groups, or a plain ``Conv2D`` for one group.
+def output_layer(filters, kernel_size, mask_type, color_channels, **kwargs):
+    """A convolution with ``mask_type`` over the colour groups, or a plain ``Conv2D`` for a 1×1 B on one group.
 
     A weights file keys a model's own layers by their class name, so the grey model
     keeps ``Conv2D`` (the same layer: mask B with one group keeps every weight) and
     loads the checkpoints trained before colour groups existed.
     """
-    if color_channels == 1:
-        return layers.Conv2D(filters, 1, **kwargs)
-    return PixelMaskedConv2D(filters, 1, "B", color_channels, **kwargs)
+    if color_channels == 1 and mask_type == "B" and kernel_size == 1:
+        return layers.Conv2D(filters, kernel_size, **kwargs)
+    return PixelMaskedConv2D(filters, kernel_size, mask_type, color_channels, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -43,6 +43,11 @@ class GatedPixelCNN(AutoregressiveModel):
             ``p(x | y)`` for a class label y in 0..num_classes-1, given to every gate
             as the one-hot vector h (eq. 4): call it on ``{"image": x, "label": y}``,
             ``log_prob(x, label=y)``, ``sample(n, label=y)`` (one class per image, or one for all).
+        map_channels: ``None``, or the model is ``p(x | s)`` for a map s of shape
+            (H, W, ``map_channels``) that every gate reads through a 1×1 convolution
+            V * s (eq. 5; PixelVAE's decoder): call it on ``{"image": x, "map": s}``,
+            ``sample(n, map=s)``. The map does not depend on x, so the model stays causal
+            in x. At most one of ``num_classes`` and ``map_channels``.
 
     The output at pixel (i, j) sees every earlier pixel in the r + 1 rows above and
     within r columns either side, and r + 1 pixels to the left, where
@@ -87,33 +92,35 @@ class GatedPixelCNN(AutoregressiveModel):
         input_kernel_size=7,
         output="bernoulli",
         num_classes=None,
+        map_channels=None,
         **kwargs,
     ):
         super().__init__(image_shape, output=output, **kwargs)
-        self.filters = check_int("filters", filters)
+        self.filters = self.check_color_groups("filters", check_int("filters", filters))
         self.num_layers = check_int("num_layers", num_layers, minimum=0)
         self.kernel_size = check_kernel_size(kernel_size, square=True)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size", square=True)
-        channels = self.image_shape[2]
-        # a per-channel head draws R, G, B one after the other: C colour groups; a whole-pixel head needs none
-        self.color_channels = groups = channels if self.head.per_channel else 1
-        if self.filters % groups:
-            raise ValueError(
-                f"filters must be a multiple of {groups} for the {groups} colour groups (R → G → B) of a "
-                f"per-channel head ({self.head.name!r}) on image_shape={self.image_shape}, got {filters!r}."
-            )
         self.num_classes = None if num_classes is None else check_int("num_classes", num_classes)
+        self.map_channels = None if map_channels is None else check_int("map_channels", map_channels)
+        if self.num_classes and self.map_channels:
+            raise ValueError(
+                f"a GatedPixelCNN takes one condition, a class label (num_classes) or a map (map_channels), "
+                f"got num_classes={num_classes!r} and map_channels={map_channels!r}."
+            )
+        groups = self.color_groups
         self.blocks = [GatedPixelCNNBlock(self.filters, self.input_kernel_size, "A", groups, name="block_0")] + [
             GatedPixelCNNBlock(self.filters, self.kernel_size, "B", groups, name=f"block_{k}")
             for k in range(1, self.num_layers + 1)
         ]
-        self.output_hidden = output_layer(self.filters, groups, activation="relu", name="output_hidden")
-        self.output_conv = output_layer(self.head.num_outputs(channels), groups, name="output_conv")
+        self.add_output_layers(self.filters, layer=output_layer)
         self.create_weights()
 
-    @property
-    def condition_names(self):
-        return ("label",) if self.num_classes else ()
+    def condition_specs(self):
+        if self.num_classes:
+            return {"label": Condition.label(self.num_classes)}
+        if self.map_channels:
+            return {"map": Condition.map(self.image_shape[:2] + (self.map_channels,))}
+        return {}
 
     @property
     def reach(self):
@@ -128,20 +135,13 @@ class GatedPixelCNN(AutoregressiveModel):
     def columns_around(self):
         return self.reach + self.blocks[0].horizontal_shift
 
-    def blank_conditions(self):
-        """Conditions for one blank image, used to create the weights."""
-        return {"label": np.zeros((1,), "int32")} if self.num_classes else {}
-
-    def create_weights(self):
-        share_dtype_policy(self)
-        blank = np.zeros((1,) + self.image_shape, "float32")
-        self(self.join_inputs(blank, self.blank_conditions()))
-
     def condition_input(self, conditions):
-        """The condition h each block adds inside its gates (eq. 4): the one-hot label, or ``None``."""
-        if not self.num_classes:
-            return None
-        return ops.one_hot(ops.cast(conditions["label"], "int32"), self.num_classes)
+        """The condition each block adds inside its gates: the one-hot label h (eq. 4), the map s (eq. 5), or None."""
+        if self.num_classes:
+            return ops.one_hot(ops.cast(conditions["label"], "int32"), self.num_classes)
+        if self.map_channels:
+            return ops.cast(conditions["map"], self.compute_dtype)
+        return None
 
     def stacks(self, x, conditions, depth=None):
         """The vertical and horizontal stacks' feature maps after the first ``depth`` blocks (all by default)."""
@@ -156,11 +156,6 @@ class GatedPixelCNN(AutoregressiveModel):
         image, conditions = self.split_inputs(inputs)
         _, horizontal = self.stacks(image, conditions)
         return self.output_params(horizontal)
-
-    def output_params(self, horizontal):
-        """The head's parameters from the last horizontal stack: ReLU, 1×1, ReLU, 1×1."""
-        hidden = self.output_hidden(ops.relu(horizontal))
-        return self.head.params(self.output_conv(hidden), self.image_shape[2])
 
     # ------------------------------------------------------------ the cached sampler
     #
@@ -249,38 +244,6 @@ class GatedPixelCNN(AutoregressiveModel):
         image = pad_maps(self.scale_image(image_row), 0, half)
         return {**cache, "vertical": [write_row(cache["vertical"][0], row + half, image)] + cache["vertical"][1:]}
 
-    def check_labels(self, labels, n=None):
-        """``labels`` as int32 class indices in 0..num_classes-1, one per image, or a ``ValueError``."""
-        array = np.asarray(labels)
-        expected = f"({n},)" if n is not None else "(batch,)"
-        if array.ndim != 1 or (n is not None and len(array) != n):
-            raise ValueError(f"labels must be one class index per image, shape {expected}, got shape {array.shape}.")
-        if not np.issubdtype(array.dtype, np.number) or np.any(array != np.round(array)):
-            raise ValueError(f"labels must be whole numbers (class indices), got {array.dtype} values.")
-        if array.size and (array.min() < 0 or array.max() >= self.num_classes):
-            raise ValueError(
-                f"labels must be class indices in 0..{self.num_classes - 1}, "
-                f"found the range {array.min()}..{array.max()}."
-            )
-        return array.astype("int32")
-
-    def _check_conditions(self, conditions, n):
-        if self.num_classes and np.ndim(conditions.get("label")) == 0 and conditions.get("label") is not None:
-            conditions = {**conditions, "label": np.full(n, conditions["label"])}  # one class for every image
-        arrays = super()._check_conditions(conditions, n)
-        if self.num_classes:
-            arrays["label"] = self.check_labels(arrays["label"], n)
-        return arrays
-
-    def _check_data(self, data):
-        super()._check_data(data)
-        if isinstance(data, dict) and self.num_classes:
-            if "label" not in data:
-                raise ValueError(
-                    f"a class-conditional model trains on {{'image': x, 'label': y}}, got the keys {sorted(data)}."
-                )
-            self.check_labels(data["label"], len(data["image"]))
-
     def get_config(self):
         return {
             **super().get_config(),
@@ -289,4 +252,5 @@ class GatedPixelCNN(AutoregressiveModel):
             "kernel_size": self.kernel_size,
             "input_kernel_size": self.input_kernel_size,
             "num_classes": self.num_classes,
+            "map_channels": self.map_channels,
         }

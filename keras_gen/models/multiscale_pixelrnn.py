@@ -19,8 +19,7 @@ import math
 
 import keras
 
-from keras_gen.heads import get_head
-from keras_gen.layers.policy import share_dtype_policy
+from keras_gen import heads
 from keras_gen.models.base import GenerativeModel
 from keras_gen.models.pixelrnn import PixelRNN
 from keras_gen.validation import check_bool, check_int, check_known_rows, resolve_seed
@@ -70,7 +69,8 @@ class MultiScalePixelRNN(GenerativeModel):
         skip=False,
         **kwargs,
     ):
-        super().__init__(image_shape, data_type=get_head(output).data_type, **kwargs)
+        head = heads.get(output)
+        super().__init__(image_shape, data_type=head.data_type, **kwargs)
         self.factor = check_int("factor", factor, minimum=2)
         height, width, channels = self.image_shape
         if height % self.factor or width % self.factor:
@@ -84,7 +84,7 @@ class MultiScalePixelRNN(GenerativeModel):
             num_layers=check_int("num_layers", num_layers),
             units=check_int("units", units),
             kernel_size=check_int("kernel_size", kernel_size),
-            output=output,
+            output=heads.serialize(head),
             residual=check_bool("residual", residual),
             skip=check_bool("skip", skip),
         )
@@ -99,11 +99,6 @@ class MultiScalePixelRNN(GenerativeModel):
             name="conditional_model",
         )
         self.create_weights()
-
-    def create_weights(self):
-        """Create the weights with one symbolic call, like ``PixelRNN.create_weights``."""
-        share_dtype_policy(self)
-        self(keras.KerasTensor((1,) + self.image_shape, "float32" if self.data_type == "binary" else "int32"))
 
     def subsample(self, x):
         """The small image: every ``factor``-th pixel of every ``factor``-th row (NumPy or tensor)."""

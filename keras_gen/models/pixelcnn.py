@@ -5,53 +5,9 @@ from keras import ops
 
 from keras_gen.layers.apply import apply_layer
 from keras_gen.layers.masked_conv import MaskedConv2D
-from keras_gen.layers.policy import share_dtype_policy
+from keras_gen.layers.pixelcnn_residual import PixelCNNResidualBlock
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
 from keras_gen.validation import check_bool, check_int, check_kernel_size
-
-
-@keras.saving.register_keras_serializable(package="keras_gen")
-class PixelCNNResidualBlock(keras.layers.Layer):
-    """The residual block of figure 5: ReLU, 1×1 to ``h``, ReLU, k×k, ReLU, 1×1 back to ``2h``, plus the input.
-
-    Every convolution has mask B, so the block keeps the causal order of its input.
-
-    Reference:
-        - van den Oord, Kalchbrenner and Kavukcuoglu (2016a). Pixel Recurrent Neural Networks. ICML 2016.
-          https://arxiv.org/abs/1601.06759
-    """
-
-    def __init__(self, filters, kernel_size=3, color_channels=1, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_int("filters", filters)
-        self.kernel_size = check_kernel_size(kernel_size)
-        self.color_channels = check_int("color_channels", color_channels)
-        half = self.filters // 2
-        self.reduce = MaskedConv2D(half, 1, "B", color_channels, activation="relu", name="reduce")
-        self.spatial = MaskedConv2D(half, kernel_size, "B", color_channels, activation="relu", name="spatial")
-        self.expand = MaskedConv2D(self.filters, 1, "B", color_channels, name="expand")
-
-    def build(self, input_shape):
-        share_dtype_policy(self)
-        self.reduce.build(input_shape)
-        bottleneck = tuple(input_shape[:-1]) + (self.filters // 2,)
-        self.spatial.build(bottleneck)
-        self.expand.build(bottleneck)
-
-    def call(self, inputs, conv=apply_layer):
-        """The block; ``conv(layer, inputs)`` applies each masked convolution (see ``PixelCNN.call``)."""
-        return inputs + conv(self.expand, conv(self.spatial, conv(self.reduce, ops.relu(inputs))))
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "color_channels": self.color_channels,
-        }
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -102,19 +58,17 @@ class PixelCNN(AutoregressiveModel):
         **kwargs,
     ):
         super().__init__(image_shape, output=output, **kwargs)
-        self.filters, self.residual = check_int("filters", filters), check_bool("residual", residual)
+        self.residual = check_bool("residual", residual)
+        self.filters = self.check_color_groups(
+            "filters",
+            check_int("filters", filters),
+            per_group=2 if self.residual else 1,
+            reason=" and residual blocks (a bottleneck of filters // 2 maps)" if self.residual else "",
+        )
         self.num_layers = check_int("num_layers", num_layers, minimum=0)
         self.kernel_size = check_kernel_size(kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
-        channels = self.image_shape[2]
-        groups = channels if self.head.per_channel else 1
-        divisor = 2 * groups if self.residual else groups
-        if self.filters < divisor or self.filters % divisor:
-            raise ValueError(
-                f"filters must be a positive multiple of {divisor} for {channels} colour group(s)"
-                f"{' and residual blocks (a bottleneck of filters // 2 maps)' if self.residual else ''}, "
-                f"got {filters!r}."
-            )
+        groups = self.color_groups
         self.input_conv = MaskedConv2D(self.filters, self.input_kernel_size, "A", groups, name="input_conv")
         self.blocks = [
             PixelCNNResidualBlock(self.filters, self.kernel_size, groups, name=f"block_{k}")
@@ -122,8 +76,7 @@ class PixelCNN(AutoregressiveModel):
             else MaskedConv2D(self.filters, self.kernel_size, "B", groups, name=f"block_{k}")
             for k in range(self.num_layers)
         ]
-        self.output_hidden = MaskedConv2D(self.filters, 1, "B", groups, activation="relu", name="output_hidden")
-        self.output_conv = MaskedConv2D(self.head.num_outputs(channels), 1, "B", groups, name="output_conv")
+        self.add_output_layers(self.filters)
         self.create_weights()
 
     @property
@@ -147,8 +100,8 @@ class PixelCNN(AutoregressiveModel):
         By default every layer runs on whole feature maps; the cached sampler passes a
         ``conv`` that evaluates each layer at one pixel from its cache.
         """
-        h = conv(self.output_hidden, ops.relu(self.hidden_features(inputs, conv=conv)))
-        return self.head.params(conv(self.output_conv, h), self.image_shape[2])
+        image, _ = self.split_inputs(inputs)
+        return self.output_params(self.hidden_features(image, conv=conv), conv=conv)
 
     # ------------------------------------------------------------ the cached sampler
     #

@@ -21,7 +21,7 @@ import itertools
 import keras
 from keras import layers, ops
 
-from keras_gen.heads import get_head
+from keras_gen import heads
 from keras_gen.layers.apply import apply_layer
 from keras_gen.layers.gated_resnet import GatedResNetBlock
 from keras_gen.layers.shifted_conv import DownShift, ShiftedConv2D, ShiftedConv2DTranspose
@@ -40,13 +40,17 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         filters: feature maps of both streams (160 in the paper).
         blocks_per_stage: gated ResNet blocks per resolution and pass (5 in the paper).
         num_downsamplings: stride-2 steps of the first pass (2 in the paper: 32, 16, 8).
-        num_components: logistic mixture components K (10 in the paper).
+        num_components: logistic mixture components K (10 in the paper; ``None``: the
+            head's own, 10 for ``output="logistic_mixture"``).
         dropout: dropout rate inside the blocks (0.5 in the paper on CIFAR-10).
         shortcuts: the long short-cuts from every block of the first pass to its mirror
             in the second (the paper's ablation turns them off). With ``False`` the blocks
             stay and only the connections go; the stride-2 path alone then joins the
             input to the output, and some pixels no longer see their left neighbour.
         seed: seed of the dropout.
+        output: the head, a name, an ``OutputHead`` or its config (``keras_gen.heads.get``):
+            the network shifts whole pixels and has no colour masks, so the head must
+            draw a whole pixel at once (``per_channel = False``), as the logistic mixture does.
 
     The stride-2 layers treat even and odd rows differently, so the reference sampler
     (``cached=False``) runs the network on the whole image at every step (``rows_above``
@@ -78,14 +82,21 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         filters=160,
         blocks_per_stage=5,
         num_downsamplings=2,
-        num_components=10,
+        num_components=None,
         dropout=0.5,
         shortcuts=True,
         seed=None,
+        output="logistic_mixture",
         **kwargs,
     ):
-        self.num_components = num_components
-        super().__init__(image_shape, output="logistic_mixture", **kwargs)
+        head = heads.get(output, **({} if num_components is None else {"num_components": num_components}))
+        if head.per_channel:
+            raise ValueError(
+                f"PixelCNN++ shifts whole pixels and has no colour masks, so its head must draw a whole pixel at "
+                f"once (per_channel=False), such as 'logistic_mixture'; got output={output!r}."
+            )
+        super().__init__(image_shape, output=head, **kwargs)
+        self.num_components = getattr(self.head, "num_components", None)
         self.filters = check_int("filters", filters)
         self.blocks_per_stage = check_int("blocks_per_stage", blocks_per_stage, minimum=0)
         self.num_downsamplings = check_int("num_downsamplings", num_downsamplings, minimum=0)
@@ -132,16 +143,13 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         self.output_layer = layers.Dense(self.head.num_outputs(self.image_shape[2]), name="mixture_params")
         self.create_weights()
 
-    def make_head(self, output):
-        return get_head(output, num_components=self.num_components)
-
     def call(self, inputs, training=False, conv=apply_layer):
         """The mixture parameters; ``conv(layer, inputs)`` applies every shifted convolution and row shift.
 
         By default each runs on whole feature maps; the cached sampler passes
         :class:`~keras_gen.layers.shifted_rows.ShiftedRows`, which runs it on one row.
         """
-        x = self.scale_image(inputs)
+        x = self.scale_image(self.split_inputs(inputs)[0])
         # a channel of ones tells the zero padding of the shifted convolutions from the image
         x = ops.concatenate([x, ops.ones_like(x[..., :1])], axis=-1)
         down = conv(self.down_input_shift, conv(self.down_input, x))
@@ -173,7 +181,7 @@ class PixelCNNPlusPlus(AutoregressiveModel):
                     down = block_down(down, training=training, conv=conv)
                     auxiliary = down
                 down_right = block_down_right([down_right, auxiliary], training=training, conv=conv)
-        return self.output_layer(ops.elu(down_right))
+        return self.head.outputs_to_params(self.output_layer(ops.elu(down_right)), self.image_shape[2])
 
     # ------------------------------------------------------------ the cached sampler
     #
@@ -207,10 +215,8 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         return self.row_params(cache, image_row, row)[1].advance()
 
     def get_config(self):
-        config = super().get_config()
-        config.pop("output")  # always the logistic mixture
         return {
-            **config,
+            **super().get_config(),
             "filters": self.filters,
             "blocks_per_stage": self.blocks_per_stage,
             "num_downsamplings": self.num_downsamplings,

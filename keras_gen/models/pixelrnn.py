@@ -14,9 +14,9 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
-from keras_gen.layers.policy import share_dtype_policy
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
 from keras_gen.models.autoregressive import AutoregressiveModel, pad_maps, write_row
+from keras_gen.models.conditions import Condition
 from keras_gen.ops.shift import down_shift
 from keras_gen.validation import check_bool, check_choice, check_image_shape, check_int, check_kernel_size
 
@@ -77,20 +77,14 @@ class PixelRNN(AutoregressiveModel):
     ):
         super().__init__(image_shape, output=output, **kwargs)
         self.layer_type = check_choice("layer_type", layer_type, LAYER_TYPES)
-        self.num_layers, self.units = check_int("num_layers", num_layers), check_int("units", units)
+        self.num_layers = check_int("num_layers", num_layers)
+        self.units = self.check_color_groups("units", check_int("units", units))
         self.kernel_size = check_int("kernel_size", kernel_size)
         self.input_kernel_size = check_kernel_size(input_kernel_size, "input_kernel_size")
         self.residual, self.skip = check_bool("residual", residual), check_bool("skip", skip)
-        channels = self.image_shape[2]
-        groups = channels if self.head.per_channel else 1
-        if self.units < groups or self.units % groups:
-            raise ValueError(
-                f"units must be a positive multiple of {groups} (the colour groups of a {channels}-channel "
-                f"image), got {units!r}."
-            )
+        groups = self.color_groups
         self.small_image_shape = None if small_image_shape is None else check_image_shape(small_image_shape)
         if self.small_image_shape is not None:
-            self.condition_names = ("small_image",)
             self.factor = self._small_image_factor()
             self.upsample = self._upsampler()
         condition_channels = None if self.small_image_shape is None else 2 * self.units
@@ -111,9 +105,13 @@ class PixelRNN(AutoregressiveModel):
             self.skip_convs = [
                 MaskedConv2D(2 * self.units, 1, "B", groups, name=f"skip_{k}") for k in range(self.num_layers)
             ]
-        self.output_hidden = MaskedConv2D(2 * self.units, 1, "B", groups, activation="relu", name="output_hidden")
-        self.output_conv = MaskedConv2D(self.head.num_outputs(channels), 1, "B", groups, name="output_conv")
+        self.add_output_layers(2 * self.units)
         self.create_weights()
+
+    def condition_specs(self):
+        if self.small_image_shape is None:
+            return {}
+        return {"small_image": Condition.image(self.small_image_shape, self.data_type)}
 
     def _small_image_factor(self):
         """(f, f'): the small image is every f-th pixel of every f-th row."""
@@ -138,14 +136,6 @@ class PixelRNN(AutoregressiveModel):
             ],
             name="upsample",
         )
-
-    def create_weights(self):
-        """Create every weight with one symbolic call: traced, never run (recurrent loops compile slowly)."""
-        share_dtype_policy(self)
-        dtype = "float32" if self.data_type == "binary" else "int32"
-        shapes = {"image": self.image_shape, "small_image": self.small_image_shape}
-        inputs = {name: keras.KerasTensor((1,) + shape, dtype) for name, shape in shapes.items() if shape}
-        self(self.join_inputs(inputs.pop("image"), inputs))
 
     def condition_map(self, conditions):
         """The upsampled (B, H, W, 2h) map of the small image, or ``None`` for an unconditional model."""
@@ -177,11 +167,6 @@ class PixelRNN(AutoregressiveModel):
 
     def call(self, inputs, training=False):
         return self.output_params(self.hidden_features(inputs))
-
-    def output_params(self, features):
-        """The head's parameters from the blocks' features: ReLU, 1×1 mask B (ReLU), 1×1 mask B."""
-        h = self.output_hidden(ops.relu(features))
-        return self.head.params(self.output_conv(h), self.image_shape[2])
 
     # ------------------------------------------------------------ the cached sampler
     #

@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_gen.layers import GaussianSample
 from keras_gen.models.base import GaussianLatentModel
@@ -12,54 +11,14 @@ from keras_gen.validation import check_int, check_int_sequence, resolve_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class MapConditionedPixelCNN(GatedPixelCNN):
-    """``p(x | s)``: a gated PixelCNN whose gates all see a feature map s of the image's height and width.
-
-    Every block adds ``V * s`` (a 1×1 convolution) inside both gates, pixel by pixel
-    (van den Oord et al., 2016b, eq. 5). Call it on ``{"image": x, "map": s}`` with s
-    of shape (B, H, W, ``map_channels``); sample with ``sample(n, map=s)``. The map does
-    not depend on x, so the model stays causal in x.
-    """
-
-    condition_names = ("map",)
-
-    def __init__(self, image_shape=(28, 28, 1), map_channels=16, **kwargs):
-        # blank_conditions needs it while GatedPixelCNN.__init__ creates the weights
-        self.map_channels = check_int("map_channels", map_channels)
-        super().__init__(image_shape, **kwargs)
-
-    @property
-    def rows_above(self):
-        return None  # the sampler crops the image but not the conditions, so it runs on the whole image
-
-    def blank_conditions(self):
-        return {"map": np.zeros((1,) + self.image_shape[:2] + (self.map_channels,), "float32")}
-
-    def condition_input(self, conditions):
-        return ops.cast(conditions["map"], self.compute_dtype)
-
-    def _check_conditions(self, conditions, n):
-        arrays = super()._check_conditions(conditions, n)
-        expected = (n,) + self.image_shape[:2] + (self.map_channels,)
-        if arrays["map"].shape != expected or not np.isfinite(arrays["map"]).all():
-            raise ValueError(f"map must hold finite values of shape {expected}, got shape {arrays['map'].shape}.")
-        arrays["map"] = arrays["map"].astype("float32")
-        return arrays
-
-    def get_config(self):
-        config = super().get_config()
-        del config["num_classes"]
-        return {**config, "map_channels": self.map_channels}
-
-
-@keras.saving.register_keras_serializable(package="keras_gen")
 class PixelVAE(GaussianLatentModel):
     """Gaussian encoder q(z|x), standard normal prior p(z), autoregressive decoder p(x|z).
 
     The decoder factorises over pixels, ``p(x|z) = prod_i p(x_i | x_<i, z)``: the VAE's
     convolutional decoder turns z into a map s of the image's size, and a small
-    :class:`MapConditionedPixelCNN` reads it in every gate. The ELBO's reconstruction
-    term is exact given z, and small details no longer have to pass through z.
+    :class:`GatedPixelCNN` conditioned on it (``map_channels``) reads it in every gate.
+    The ELBO's reconstruction term is exact given z, and small details no longer have
+    to pass through z.
 
     Args:
         image_shape: (H, W, C) of the binary images; H and W divisible by 4.
@@ -119,7 +78,7 @@ class PixelVAE(GaussianLatentModel):
         self.activation, self.seed = activation, seed
         self.encoder = _conv_encoder(self.hidden_units, self.latent_dim, activation)
         self.latent_map = _conv_decoder(self.hidden_units, (height, width, self.map_channels), activation)
-        self.decoder = MapConditionedPixelCNN(
+        self.decoder = GatedPixelCNN(
             self.image_shape,
             map_channels=self.map_channels,
             filters=filters,
