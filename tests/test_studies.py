@@ -1,5 +1,6 @@
 """Studies: named sets of runs trained alike, whose metadata ships and loads as one dict."""
 
+import dataclasses
 import json
 import os
 
@@ -53,9 +54,44 @@ def test_a_missing_run_names_the_command_that_makes_it(tmp_path):
         pretrained.study("gating", directory=str(tmp_path))
 
 
+# Tiny networks for the studies these tests train: the tests check the studies' files and checks, not the
+# networks, which at their real sizes take minutes to build, compile and train even on 64 digits
+TINY_CONFIGS = {
+    "gating": {
+        "gated": {"filters": 4, "num_layers": 1},
+        "plain": {"filters": 8, "num_layers": 1},
+    },
+    "hierarchical_pixelvae": {
+        "hierarchical": {
+            "latent_dim": 2,
+            "top_dim": 1,
+            "hidden_units": (8,),
+            "top_hidden_units": (4,),
+            "map_channels": 2,
+            "filters": 4,
+            "num_layers": 1,
+        },
+    },
+}
+
+
 @pytest.fixture(scope="module")
-def tiny_gating(tmp_path_factory):
-    """The gating study shrunk to one epoch of 64 digits, written to a folder of its own."""
+def tiny_networks():
+    """The studies of TINY_CONFIGS with their runs' networks shrunk (and so their recipes), while this module runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, configs in TINY_CONFIGS.items():
+            study = recipes.STUDIES[name]
+            runs = {
+                run: dataclasses.replace(recipe, config={**recipe.config, **configs[run]}) if run in configs else recipe
+                for run, recipe in study.runs.items()
+            }
+            patch.setitem(recipes.STUDIES, name, dataclasses.replace(study, runs=runs))
+        yield
+
+
+@pytest.fixture(scope="module")
+def tiny_gating(tmp_path_factory, tiny_networks):
+    """The gating study shrunk to one epoch of 64 digits and tiny networks, written to a folder of its own."""
     if not os.environ.get(datasets.DATA_DIR_VAR):
         pytest.skip(f"{datasets.DATA_DIR_VAR} not set")
     root = tmp_path_factory.mktemp("study")
@@ -93,16 +129,17 @@ def test_a_shrunk_or_changed_run_is_refused(tiny_gating):
         pretrained.study("gating", directory=str(out))
     path = out / "plain.json"
     meta = json.loads(path.read_text())
-    meta["config"]["filters"] = 8
+    meta["config"]["filters"] = 16
     changed = out.parent / "changed"
     changed.mkdir()
     (changed / "plain.json").write_text(json.dumps(meta))
     (changed / "gated.json").write_text((out / "gated.json").read_text())
-    with pytest.raises(pretrained.CheckpointError, match="filters: 8 stored, 80 in the recipe"):
+    with pytest.raises(pretrained.CheckpointError, match="filters: 16 stored, 8 in the recipe"):
         pretrained.study("gating", directory=str(changed), check_budget=False)
 
 
 @needs_mnist
+@pytest.mark.usefixtures("tiny_networks")
 def test_a_study_that_ships_weights_loads_its_model(tmp_path):
     study = train.train_study("hierarchical_pixelvae", out_dir=str(tmp_path), run_root=str(tmp_path / "runs"), **TINY)
     meta = study["runs"]["hierarchical"]

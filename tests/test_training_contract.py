@@ -8,13 +8,13 @@ from helpers import random_binary_images
 from keras import ops
 from small_models import SMALL_MODELS, make_model
 
-from keras_gen.models import VAE, GatedPixelCNN, PixelCNN
-
 TF_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data runs on TensorFlow")
+# the models of small_models.py, whose shapes the other tests build and compile too
+SHAPE = SMALL_MODELS["pixelcnn"][1]["image_shape"]
 
 
-def _pixelcnn(**kwargs):
-    model = PixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1, **kwargs)
+def _pixelcnn():
+    model = make_model("pixelcnn")
     model.compile(optimizer=keras.optimizers.SGD(0.1))
     return model
 
@@ -32,7 +32,7 @@ def _assert_same_weights(a, b):
 
 def test_zero_weights_train_and_evaluate_as_the_other_images_alone(rng):
     """Keras's reduction, mean(w · nll): weights 2 on half the batch and 0 on the rest train as that half alone."""
-    x = random_binary_images(rng, 8, (4, 4, 1))
+    x = random_binary_images(rng, 8, SHAPE)
     weights = np.array([2.0] * 4 + [0.0] * 4, "float32")
     weighted, alone = _twins(_pixelcnn)
     log_w = weighted.fit(x, sample_weight=weights, batch_size=8, epochs=3, shuffle=False, verbose=0).history
@@ -71,7 +71,7 @@ def test_evaluate_weighs_the_logged_terms_of_a_latent_model(rng):
 
 
 def test_sample_weight_must_weigh_images_and_class_weight_is_refused(rng):
-    x = random_binary_images(rng, 4, (4, 4, 1))
+    x = random_binary_images(rng, 4, SHAPE)
     model = _pixelcnn()
     with pytest.raises(ValueError, match="one weight per image"):
         model.fit(x, sample_weight=np.ones_like(x), verbose=0)
@@ -93,9 +93,9 @@ def test_fit_and_evaluate_keep_keras_positional_arguments(key, rng):
 
 
 def test_a_conditional_model_takes_its_condition_positionally(rng):
-    model = GatedPixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1, num_classes=3)
+    model = make_model("gated_pixelcnn_labels")
     model.compile(optimizer="sgd")
-    x, labels = random_binary_images(rng, 8, (4, 4, 1)), rng.integers(0, 3, 8).astype("int32")
+    x, labels = random_binary_images(rng, 8, model.image_shape), rng.integers(0, 3, 8).astype("int32")
     assert len(model.fit(x, labels, 4, 2, 0).history["nll"]) == 2
 
     class Batches(keras.utils.PyDataset):  # (images, labels, sample_weight), of which the second half weighs 0
@@ -129,7 +129,7 @@ def test_lists_and_tuples_of_inputs_get_a_clear_error(key, rng):
 def test_a_tf_dataset_trains_as_its_arrays(rng):
     import tensorflow as tf
 
-    x = random_binary_images(rng, 8, (4, 4, 1))
+    x = random_binary_images(rng, 8, SHAPE)
     weights = np.array([2.0] * 4 + [0.0] * 4, "float32")
     by_dataset, by_arrays = _twins(_pixelcnn)
     dataset = tf.data.Dataset.from_tensor_slices((x, weights)).batch(8).map(lambda images, w: (images, None, w))
@@ -140,7 +140,7 @@ def test_a_tf_dataset_trains_as_its_arrays(rng):
     assert len(log_d["val_nll"]) == 2
     with pytest.raises(ValueError, match=r"batch it with \.batch\(n\)"):
         by_dataset.fit(tf.data.Dataset.from_tensor_slices(x), verbose=0)
-    with pytest.raises(ValueError, match=r"shape \(batch, 4, 4, 1\)"):
+    with pytest.raises(ValueError, match=r"shape \(batch, 5, 5, 1\)"):
         by_dataset.evaluate(tf.data.Dataset.from_tensors(x[:, :3]), verbose=0)
 
 
@@ -149,11 +149,11 @@ def test_labelled_tf_dataset_trains_a_conditional_model_as_its_input_dict(rng):
     import tensorflow as tf
 
     def make():
-        model = GatedPixelCNN(image_shape=(4, 4, 1), filters=4, num_layers=1, num_classes=3)
+        model = make_model("gated_pixelcnn_labels")
         model.compile(optimizer="sgd")
         return model
 
-    x, labels = random_binary_images(rng, 8, (4, 4, 1)), rng.integers(0, 3, 8).astype("int32")
+    x, labels = random_binary_images(rng, 8, SHAPE), rng.integers(0, 3, 8).astype("int32")
     by_dataset, by_dict = _twins(make)
     by_dataset.fit(tf.data.Dataset.from_tensor_slices((x, labels)).batch(4), epochs=2, verbose=0)
     by_dict.fit({"image": x, "label": labels}, batch_size=4, epochs=2, shuffle=False, verbose=0)
@@ -204,7 +204,7 @@ def test_an_add_loss_scalar_adds_to_a_latent_models_loss(key, rng):
 
 
 def test_loss_terms_needs_the_call_that_made_y_pred():
-    model = VAE(image_shape=(4, 4, 1), latent_dim=2, hidden_units=(4,))
+    model = make_model("vae_mlp")
     model._call_kl.clear()
     with pytest.raises(ValueError, match=r"y_pred = model\(x\)"):
-        model.loss_terms(np.zeros((1, 4, 4, 1), "float32"), np.zeros((1, 4, 4, 1), "float32"))
+        model.loss_terms(np.zeros((1,) + model.image_shape, "float32"), np.zeros((1,) + model.image_shape, "float32"))
