@@ -2,7 +2,7 @@
 on a class label (eq. 4) or on a map of the image's size (eq. 5)."""
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers.gated_pixelcnn import GatedPixelCNNBlock, gate
 from keras_gen.layers.masked_conv import PixelMaskedConv2D
@@ -19,7 +19,7 @@ def output_layer(filters, kernel_size, mask_type, color_channels, **kwargs):
     loads the checkpoints trained before colour groups existed.
     """
     if color_channels == 1 and mask_type == "B" and kernel_size == 1:
-        return layers.Conv2D(filters, kernel_size, **kwargs)
+        return keras.layers.Conv2D(filters, kernel_size, **kwargs)
     return PixelMaskedConv2D(filters, kernel_size, mask_type, color_channels, **kwargs)
 
 

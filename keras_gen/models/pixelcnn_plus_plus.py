@@ -19,7 +19,7 @@ likelihood instead (eq. 3).
 import itertools
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from keras_gen import heads
 from keras_gen.layers.apply import apply_layer
@@ -140,7 +140,7 @@ class PixelCNNPlusPlus(AutoregressiveModel):
         self.upsample_down_right = [
             ShiftedConv2DTranspose(f, (2, 2), "down_right", 2, name=f"double{k}_down_right") for k in range(levels)
         ]
-        self.output_layer = layers.Dense(self.head.num_outputs(self.image_shape[2]), name="mixture_params")
+        self.output_layer = keras.layers.Dense(self.head.num_outputs(self.image_shape[2]), name="mixture_params")
         self.create_weights()
 
     def call(self, inputs, training=False, conv=apply_layer):

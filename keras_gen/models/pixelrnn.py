@@ -11,7 +11,7 @@ Both networks have a cached sampler (see the comment above ``has_cached_sampler`
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
 from keras_gen.layers.masked_conv import MaskedConv2D
 from keras_gen.layers.residual_lstm import LAYER_TYPES, ResidualLSTMBlock
@@ -129,8 +129,8 @@ class PixelRNN(AutoregressiveModel):
         factor = self.factor
         return keras.Sequential(
             [
-                layers.Conv2D(2 * self.units, 3, padding="same", activation="relu"),
-                layers.Conv2DTranspose(
+                keras.layers.Conv2D(2 * self.units, 3, padding="same", activation="relu"),
+                keras.layers.Conv2DTranspose(
                     2 * self.units, tuple(2 * f for f in factor), strides=factor, padding="same", activation="relu"
                 ),
             ],
