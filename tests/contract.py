@@ -7,10 +7,13 @@ For a layer or model ``obj`` and a batch of inputs it can be called on:
 * :func:`check_symbolic_shapes`: the symbolic call (``compute_output_spec``, and
   ``compute_output_shape`` where the class defines it) gives the shapes of the real call;
 * :func:`check_weights_round_trip`: weights saved to a ``.weights.h5`` file and loaded
-  into a fresh copy give identical weights and identical outputs.
+  into a fresh copy give identical weights and identical outputs;
+* :func:`check_training_step`: a layer inside a model takes one optimizer step (``fit``)
+  on a loss of its outputs, with a finite loss, and every trainable weight moves.
 
-:func:`check_contract` runs all three. ``call`` turns ``(obj, inputs)`` into
-deterministic outputs (default: ``obj(inputs)``).
+:func:`check_contract` runs all four (models train in their own tests, so the training
+step is for layers). ``call`` turns ``(obj, inputs)`` into deterministic outputs
+(default: ``obj(inputs)``).
 """
 
 import os
@@ -79,7 +82,35 @@ def check_weights_round_trip(obj, inputs, directory, call=default_call):
     keras.tree.map_structure(np.testing.assert_array_equal, _numpy(call(clone, inputs)), expected)
 
 
+class _Trainer(keras.Model):
+    """A model around a layer whose loss is the mean square of the layer's outputs (``add_loss``)."""
+
+    def __init__(self, layer, call):
+        super().__init__(name="trainer")
+        self.layer, self.call_layer = layer, call
+
+    def call(self, inputs):
+        outputs = [keras.ops.cast(t, "float32") for t in keras.tree.flatten(self.call_layer(self.layer, inputs))]
+        self.add_loss(sum(keras.ops.mean(keras.ops.square(t)) for t in outputs))
+        return outputs[0]
+
+
+def check_training_step(layer, inputs, call=default_call):
+    """One ``fit`` step of SGD on the layer's outputs: the loss is finite and every trainable weight changes."""
+    if not layer.trainable_weights:
+        return
+    trainer = _Trainer(layer, call)
+    trainer.compile(optimizer=keras.optimizers.SGD(0.1))
+    before = _numpy(layer.trainable_weights)
+    history = trainer.fit(inputs, batch_size=len(keras.tree.flatten(inputs)[0]), epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0]), f"{type(layer).__name__}: loss {history['loss'][0]}"
+    for weight, value in zip(layer.trainable_weights, before, strict=True):
+        assert not np.array_equal(_numpy(weight), value), f"{type(layer).__name__}: {weight.path} did not train"
+
+
 def check_contract(obj, inputs, directory, call=default_call):
     check_symbolic_shapes(obj, inputs, call)  # first: builds a layer
     check_config_round_trip(obj)
     check_weights_round_trip(obj, inputs, directory, call)
+    if not isinstance(obj, keras.Model):
+        check_training_step(obj, inputs, call)
