@@ -158,7 +158,7 @@ class AttentiveRead(keras.layers.Layer):
     def build(self, input_shape):
         share_dtype_policy(self)
         self.window.build(input_shape[2])
-        image = input_spec_like(input_shape[0], axes=(1, 2, 3))
+        image = input_spec_like((None,) + self.window.image_shape, axes=(1, 2, 3))  # known from the constructor
         self.input_spec = [image, image, input_spec_like(input_shape[2])]
 
     def call(self, inputs):
