@@ -6,6 +6,8 @@ and for layers one training step that moves every trainable weight.
 evaluated row by row through it gives the network's parameters at every pixel, is checked on PixelCNN++
 (test_pixelcnn_plus_plus.py, ``assert_cached_params_equal_the_network``)."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -134,3 +136,21 @@ def test_weights_load_after_compiled_evaluation(tmp_path):
     model.log_prob(x, seed=1)
     model.load_weights(path)  # was a RecursionError (model -> runner -> model)
     np.testing.assert_array_equal(model.log_prob(x, seed=1), before)
+
+
+def test_every_model_samples_and_scores_through_one_signature():
+    """``sample(n, seed, *, batch_size)`` and ``log_prob(x, *, batch_size)`` on every model (review item 50)."""
+    for cls, _ in SMALL_MODELS.values():
+        sample, log_prob = (inspect.signature(getattr(cls, name)).parameters for name in ("sample", "log_prob"))
+        assert list(sample)[1:3] == ["n", "seed"], (cls.__name__, list(sample))
+        assert sample["batch_size"].kind is inspect.Parameter.KEYWORD_ONLY, cls.__name__
+        assert log_prob["batch_size"].kind is inspect.Parameter.KEYWORD_ONLY, cls.__name__
+
+
+@pytest.mark.parametrize("key", ["vae_mlp", "draw"])
+def test_latent_samples_do_not_depend_on_the_batch_size(key):
+    model = make_model(key)
+    whole = model.sample(3, seed=4, batch_size=3)
+    assert whole.shape == (3,) + model.image_shape
+    np.testing.assert_array_equal(model.sample(3, seed=4, batch_size=2), whole)
+    np.testing.assert_allclose(model.sample_means(3, seed=4, batch_size=1), model.sample_means(3, seed=4), atol=1e-6)

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 
+import keras
 import numpy as np
 import pytest
 
@@ -65,7 +66,10 @@ def test_shipped_checkpoint_reproduces_its_check_nll(name):
     x, conditions = data.x_test[: meta["check_images"]], train.test_conditions(recipe, data, meta["check_images"])
     exact = meta["check_how"] == "exact"
     nll = -np.mean(model.log_prob(x, **conditions) if exact else model.log_prob(x, seed=0, **conditions))
-    assert abs(nll - meta["check_nll"]) <= (0.5 if exact else 1.0), (name, nll, meta["check_nll"])
+    # an exact likelihood is deterministic, and a seeded ELBO draws the same z on the backend that trained
+    # the checkpoint (measured: equal to the stored value on both backends); another backend draws other z
+    reproducible = exact or keras.backend.backend() == meta["backend"]
+    assert abs(nll - meta["check_nll"]) <= (1e-4 if reproducible else 1.0), (name, nll, meta["check_nll"])
 
 
 @pytest.fixture(scope="module")

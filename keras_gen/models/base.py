@@ -120,9 +120,29 @@ class GenerativeModel(keras.Model):
         share_dtype_policy(self)
         self(self.symbolic_inputs())
 
+    def build(self, input_shape):
+        """Nothing to do: the symbolic call of ``create_weights`` builds every sub-layer.
+
+        Defining it keeps Keras from first tracing ``call`` on its own to find unbuilt state
+        (a second trace, and on JAX a failed one: ``call``'s ``conv`` hook is not an array).
+        """
+
     def check_images(self, x, name="x"):
         """``x`` as NumPy after checking its shape and values (ValueError if wrong)."""
         return check_images(x, self.image_shape, self.data_type, name)
+
+    # ------------------------------------------------------------ what every model answers
+    # (the families add their own keywords: conditions, importance samples, latent codes)
+
+    def log_prob(self, x, *, batch_size=256, **kwargs):
+        """``log p(x)`` per image in nats, shape (batch,): exact for the autoregressive models, a lower
+        bound (the ELBO, or an importance-weighted bound) for the latent-variable ones."""
+        raise NotImplementedError(f"{type(self).__name__} does not define log_prob.")
+
+    def sample(self, n, seed=None, *, batch_size=64, **kwargs):
+        """``n`` images drawn from the model, as NumPy in data space, computed ``batch_size`` at a time;
+        the same ``seed`` gives the same images whatever the batch size."""
+        raise NotImplementedError(f"{type(self).__name__} does not define sample.")
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """``training_objective`` of the batch plus every loss in ``self.losses`` (each summed, as Keras does).
@@ -346,14 +366,14 @@ class LatentVariableModel(GenerativeModel):
         reconstruction = -self.reconstruction_log_prob(x, y_pred)
         return {"nll": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
 
-    def sample_means(self, n, seed=None):
+    def sample_means(self, n, seed=None, *, batch_size=256):
         """The Bernoulli means of ``n`` images drawn from the model, shape (n, H, W, C) (smoother to look at)."""
         raise NotImplementedError(f"{type(self).__name__} draws its pixels one by one: it has no sample means.")
 
-    def sample(self, n, seed=None):
+    def sample(self, n, seed=None, *, batch_size=256):
         """``n`` binary images: ``sample_means(n, seed)``, then every pixel drawn from its Bernoulli mean."""
         seed = resolve_seed(seed)
-        means = self.sample_means(check_int("n", n), seed)
+        means = self.sample_means(check_int("n", n), seed, batch_size=batch_size)
         rng = np.random.default_rng((seed, 1))
         return (rng.random(means.shape, dtype=np.float32) < means).astype("float32")
 

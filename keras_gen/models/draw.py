@@ -341,16 +341,16 @@ class DRAW(LatentVariableModel):
         )
         return {**trace, "z": z}
 
-    def sample_means(self, n, seed=None):
+    def sample_means(self, n, seed=None, *, batch_size=256):
         """The means sigmoid(c_T) of D for n images, in [0, 1], with z_t ~ N(0, I) for t = 1..T."""
-        return self.generation_trace(n, seed=seed)["canvases"][:, -1]
+        return self.generation_trace(n, seed=seed, batch_size=batch_size)["canvases"][:, -1]
 
-    def sample(self, n, seed=None):
+    def sample(self, n, seed=None, *, batch_size=256):
         """``n`` images from the prior: binary (Bernoulli) or 8-bit (uint8, discretised logistic)."""
         if self.output_distribution == "bernoulli":
-            return super().sample(n, seed)
+            return super().sample(n, seed, batch_size=batch_size)
         seed = resolve_seed(seed)
-        means = self.sample_means(check_int("n", n), seed)
+        means = self.sample_means(check_int("n", n), seed, batch_size=batch_size)
         uniform = np.random.default_rng((seed, 1)).random(means.shape[:-1] + (1 + means.shape[-1],), dtype=np.float32)
         drawn = kg_ops.sample_discretized_logistic_mixture(self.logistic_params(means), uniform)
         return np.asarray(ops.convert_to_numpy(drawn)).round().astype("uint8")

@@ -133,10 +133,10 @@ class VAE(GaussianLatentModel):
             "decode", lambda inputs, _: ops.sigmoid(self.decoder(inputs["z"])), {"z": z}, batch_size=batch_size
         )
 
-    def sample_means(self, n, seed=None):
+    def sample_means(self, n, seed=None, *, batch_size=256):
         """The decoder's Bernoulli means for n codes z ~ N(0, I)."""
         z = np.random.default_rng(resolve_seed(seed)).standard_normal((check_int("n", n), self.latent_dim))
-        return self.decode(z.astype("float32"))
+        return self.decode(z.astype("float32"), batch_size=batch_size)
 
     def get_config(self):
         return {
