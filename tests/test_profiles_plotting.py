@@ -19,9 +19,12 @@ def test_profile_from_environment(monkeypatch):
     assert profiles.current().choose(smoke=1, cpu=2, full=3) == 3
 
 
-def test_default_profile_follows_the_hardware(monkeypatch):
+@pytest.mark.parametrize(
+    "devices, expected", [(["cpu:0"], "cpu"), (["CPU:0", "gpu:0"], "gpu"), (["cpu:0", "tpu:0", "tpu:1"], "gpu")]
+)
+def test_default_profile_follows_the_hardware(monkeypatch, devices, expected):
     monkeypatch.delenv(profiles.ENV_VAR, raising=False)
-    expected = "gpu" if profiles.has_accelerator() else "cpu"
+    monkeypatch.setattr(profiles.keras.distribution, "list_devices", lambda device_type=None: devices)
     assert profiles.current().name == expected
 
 
