@@ -27,7 +27,7 @@ def test_gaussian_kl_matches_tfp(rng, tfd):
 def test_gaussian_kl_matches_monte_carlo(rng):
     mean = np.array([[0.5, -1.0, 2.0]], dtype="float32")
     log_var = np.array([[0.0, -1.0, 0.7]], dtype="float32")
-    z = mean + np.exp(0.5 * log_var) * rng.standard_normal((200_000, 3)).astype("float32")
+    z = ops.convert_to_numpy(kg_ops.reparameterize(mean, log_var, rng.standard_normal((200_000, 3)).astype("float32")))
     log_q = ops.convert_to_numpy(kg_ops.diagonal_gaussian_log_prob(z, mean, log_var))
     log_p = ops.convert_to_numpy(kg_ops.standard_normal_log_prob(z))
     monte_carlo = float(np.mean(log_q - log_p))
@@ -75,3 +75,11 @@ def test_split_gaussian_stats_halves_the_last_axis():
         mean, log_var = kg_ops.split_gaussian_stats(given)
         np.testing.assert_array_equal(ops.convert_to_numpy(mean), stats[:, :3])
         np.testing.assert_array_equal(ops.convert_to_numpy(log_var), stats[:, 3:])
+
+
+def test_reparameterized_draws_have_the_gaussians_moments(rng):
+    mean = np.array([0.5, -1.0, 2.0], dtype="float32")
+    log_var = np.array([0.0, -1.0, 0.7], dtype="float32")
+    z = ops.convert_to_numpy(kg_ops.reparameterize(mean, log_var, rng.standard_normal((200_000, 3)).astype("float32")))
+    np.testing.assert_allclose(z.mean(0), mean, atol=0.02)
+    np.testing.assert_allclose(z.var(0), np.exp(log_var), rtol=0.02)

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_gen.ops.distributions import reparameterize
 from keras_gen.validation import check_int
 
 
@@ -45,7 +46,7 @@ class GaussianSample(keras.layers.Layer):
         else:
             shape = ops.shape(mean)
         eps = keras.random.normal(shape, dtype=self.compute_dtype, seed=seed_generator or self.seed_generator)
-        return mean + ops.exp(0.5 * log_var) * eps
+        return reparameterize(mean, log_var, eps)
 
     def compute_output_shape(self, input_shape, num_samples=None):
         mean_shape = tuple(input_shape[0])

@@ -232,7 +232,7 @@ class DRAW(LatentVariableModel):
         def step(record, eps):
             h_enc, cell_enc, new = self._encode(x, image_term, record, training)
             mean, log_var = ops.split(self.posterior(h_enc), 2, axis=-1)
-            z = mean + ops.exp(0.5 * log_var) * eps  # the reparameterised sample of Q(Z_t | h^enc_t)
+            z = kg_ops.reparameterize(mean, log_var, eps)  # a draw of Q(Z_t | h^enc_t)
             new.update(h_enc=h_enc, cell_enc=cell_enc, mean=mean, log_var=log_var, z=z)
             z32, mean32, log_var32 = (ops.cast(t, "float32") for t in (z, mean, log_var))
             new["kl"] = record["kl"] + kg_ops.gaussian_kl(mean32, log_var32)

@@ -134,7 +134,7 @@ class HierarchicalPixelVAE(PixelVAE):
         )
         mean, log_var = kg_ops.split_gaussian_stats(stats)
         noise = np.random.default_rng((resolve_seed(seed), 2)).standard_normal(mean.shape).astype("float32")
-        return mean + np.exp(0.5 * log_var) * noise
+        return np.asarray(ops.convert_to_numpy(kg_ops.reparameterize(mean, log_var, noise)))
 
     def sample(self, n, seed=None, *, top=None, z=None, batch_size=64, cached=True):
         """``n`` binary images: z2 ~ N(0, I) (or ``top``), z1 ~ p(z1 | z2) (or ``z``), then x ~ p(x | z1).

@@ -7,6 +7,7 @@ from keras_gen.ops.distributions import (
     diagonal_gaussian_log_prob,
     gaussian_kl,
     log_mean_exp,
+    reparameterize,
     split_gaussian_stats,
     standard_normal_log_prob,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "discretized_logistic_mixture_log_prob",
     "down_shift",
     "logistic_mixture_num_params",
+    "reparameterize",
     "right_shift",
     "sample_discretized_logistic_mixture",
     "split_gaussian_stats",

@@ -22,6 +22,15 @@ def gaussian_kl(mean, log_var):
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
 
+def reparameterize(mean, log_var, eps):
+    """``z = mean + exp(log_var / 2) * eps``: a draw of N(mean, diag(exp(log_var))) from standard normal noise
+    ``eps``, differentiable in ``mean`` and ``log_var`` (the reparameterisation trick, Kingma & Welling, 2014, eq. 10).
+
+    Example: ``z = reparameterize(mean, log_var, keras.random.normal(mean.shape, seed=0))``.
+    """
+    return mean + ops.exp(0.5 * log_var) * eps
+
+
 def split_gaussian_stats(stats):
     """``(mean, log_var)``: the two halves of the last axis of an encoder's output (..., 2d), tensor or NumPy.
 
