@@ -6,7 +6,7 @@ import numpy as np
 from keras_gen.layers import GaussianSample
 from keras_gen.models.base import GaussianLatentModel
 from keras_gen.models.gated_pixelcnn import GatedPixelCNN
-from keras_gen.models.vae import _conv_decoder, _conv_encoder
+from keras_gen.models.networks import conv_decoder, conv_encoder
 from keras_gen.validation import check_int, check_int_sequence, resolve_seed
 
 
@@ -76,8 +76,8 @@ class PixelVAE(GaussianLatentModel):
         self.hidden_units = check_int_sequence("hidden_units", hidden_units)
         self.map_channels = check_int("map_channels", map_channels)
         self.activation, self.seed = activation, seed
-        self.encoder = _conv_encoder(self.hidden_units, self.latent_dim, activation)
-        self.latent_map = _conv_decoder(self.hidden_units, (height, width, self.map_channels), activation)
+        self.encoder = conv_encoder(self.hidden_units, self.latent_dim, activation)
+        self.latent_map = conv_decoder(self.hidden_units, (height, width, self.map_channels), activation)
         self.decoder = GatedPixelCNN(
             self.image_shape,
             map_channels=self.map_channels,

@@ -6,54 +6,10 @@ from keras import ops
 
 from keras_gen.layers import GaussianSample
 from keras_gen.models.base import GaussianLatentModel
+from keras_gen.models.networks import conv_decoder, conv_encoder, mlp_decoder, mlp_encoder
 from keras_gen.validation import check_choice, check_int, check_int_sequence, resolve_seed
 
 ARCHITECTURES = ("mlp", "conv")
-
-
-def _mlp_encoder(hidden_units, latent_dim, activation):
-    return keras.Sequential(
-        [keras.layers.Flatten()]
-        + [keras.layers.Dense(units, activation=activation) for units in hidden_units]
-        + [keras.layers.Dense(2 * latent_dim)],
-        name="encoder",
-    )
-
-
-def _mlp_decoder(hidden_units, image_shape, activation):
-    return keras.Sequential(
-        [keras.layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
-        + [keras.layers.Dense(int(np.prod(image_shape))), keras.layers.Reshape(image_shape)],
-        name="decoder",
-    )
-
-
-def _conv_encoder(hidden_units, latent_dim, activation):
-    return keras.Sequential(
-        [
-            keras.layers.Conv2D(32, 3, strides=2, padding="same", activation=activation),
-            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation=activation),
-            keras.layers.Flatten(),
-        ]
-        + [keras.layers.Dense(units, activation=activation) for units in hidden_units]
-        + [keras.layers.Dense(2 * latent_dim)],
-        name="encoder",
-    )
-
-
-def _conv_decoder(hidden_units, image_shape, activation):
-    height, width, channels = image_shape
-    return keras.Sequential(
-        [keras.layers.Dense(units, activation=activation) for units in reversed(hidden_units)]
-        + [
-            keras.layers.Dense((height // 4) * (width // 4) * 64, activation=activation),
-            keras.layers.Reshape((height // 4, width // 4, 64)),
-            keras.layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation=activation),
-            keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation=activation),
-            keras.layers.Conv2D(channels, 3, padding="same"),
-        ],
-        name="decoder",
-    )
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -112,8 +68,8 @@ class VAE(GaussianLatentModel):
                 f"divisible by 4; got image_shape={self.image_shape}."
             )
         make_encoder, make_decoder = {
-            "mlp": (_mlp_encoder, _mlp_decoder),
-            "conv": (_conv_encoder, _conv_decoder),
+            "mlp": (mlp_encoder, mlp_decoder),
+            "conv": (conv_encoder, conv_decoder),
         }[architecture]
         self.encoder = make_encoder(self.hidden_units, self.latent_dim, activation)
         self.decoder = make_decoder(self.hidden_units, self.image_shape, activation)
