@@ -294,7 +294,7 @@ class GenerativeModel(keras.Model):
 class LatentVariableModel(GenerativeModel):
     """A model trained on the evidence lower bound (ELBO): VAE, DRAW, PixelVAE.
 
-    Subclasses implement ``reconstruct(x, training)`` → ``(params, kl)``: the
+    Subclasses implement ``params_and_kl(x, training, seed_generator)`` → ``(params, kl)``: the
     reconstruction parameters ``model(x)`` returns and the per-image KL term, and
     ``log_importance_weights(x, num_samples, seed_generator)`` →
     ``log p(x, z_k) - log q(z_k | x)`` of shape ``(batch, num_samples)``.
@@ -341,7 +341,7 @@ class LatentVariableModel(GenerativeModel):
         object.__setattr__(self, "_call_kl", {})
 
     def call(self, x, training=False):
-        params, kl = self.reconstruct(x, training=training)
+        params, kl = self.params_and_kl(x, training=training)
         self._call_kl[threading.get_ident()] = kl  # for loss_terms (see the class docstring)
         return params
 
@@ -395,7 +395,7 @@ class LatentVariableModel(GenerativeModel):
 
     def _elbo_graph(self, inputs, seed_generator):
         x = inputs["x"]
-        params, kl = self.reconstruct(x, training=False, seed_generator=seed_generator)
+        params, kl = self.params_and_kl(x, training=False, seed_generator=seed_generator)
         return ops.stack([self.reconstruction_log_prob(x, params), kl], axis=-1)
 
     def elbo_terms(self, x, *, batch_size=256, seed=None):
@@ -451,7 +451,7 @@ class GaussianLatentModel(LatentVariableModel):
         """Bernoulli logits of p(x|z) at every pixel, shape (B, H, W, C), for codes z of shape (B, latent_dim)."""
         raise NotImplementedError
 
-    def reconstruct(self, x, training=False, seed_generator=None):
+    def params_and_kl(self, x, training=False, seed_generator=None):
         """The logits of p(x|z) for one reparameterised z ~ q(z|x), and the closed-form KL.
 
         Together they give the SGVB estimator of Kingma & Welling (2014), eq. 10.

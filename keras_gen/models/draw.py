@@ -282,7 +282,7 @@ class DRAW(LatentVariableModel):
         per_pixel = kg_ops.discretized_logistic_mixture_log_prob(ops.cast(x, "float32"), self.logistic_params(means))
         return ops.sum(per_pixel, axis=(1, 2))
 
-    def reconstruct(self, x, training=False, seed_generator=None):
+    def params_and_kl(self, x, training=False, seed_generator=None):
         """The final canvas c_T (Bernoulli logits) and the KL summed over the T steps (eq. 10–11)."""
         final = self._infer(x, seed_generator, training)
         return final["canvas"], final["kl"]

@@ -102,18 +102,18 @@ class HierarchicalPixelVAE(PixelVAE):
             terms = {name: ops.reshape(value, (-1, num_samples)) for name, value in terms.items()}
         return {"z1": z1, **terms}
 
-    def reconstruct_levels(self, x, training=False, seed_generator=None):
+    def params_and_level_kls(self, x, training=False, seed_generator=None):
         """The decoder's logits for one joint draw (z1, z2) ~ q, and the KL of each level (see the module docstring)."""
         draw = self._levels(x, None, seed_generator)
         return self.decoder_logits(x, draw["z1"]), draw["log_q_bottom"] - draw["log_p_bottom"], draw["kl_top"]
 
-    def reconstruct(self, x, training=False, seed_generator=None):
-        logits, kl_bottom, kl_top = self.reconstruct_levels(x, training, seed_generator)
+    def params_and_kl(self, x, training=False, seed_generator=None):
+        logits, kl_bottom, kl_top = self.params_and_level_kls(x, training, seed_generator)
         return logits, kl_bottom + kl_top
 
     def _elbo_graph(self, inputs, seed_generator):
         x = inputs["x"]
-        logits, kl_bottom, kl_top = self.reconstruct_levels(x, seed_generator=seed_generator)
+        logits, kl_bottom, kl_top = self.params_and_level_kls(x, seed_generator=seed_generator)
         return ops.stack([self.reconstruction_log_prob(x, logits), kl_bottom, kl_top], axis=-1)
 
     def log_importance_weights(self, x, num_samples, seed_generator):
