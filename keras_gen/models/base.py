@@ -134,6 +134,11 @@ class GenerativeModel(keras.Model):
     # ------------------------------------------------------------ what every model answers
     # (the families add their own keywords: conditions, importance samples, latent codes)
 
+    def loss_terms(self, x, y_pred):
+        """Per-image tensors of the batch ``x`` given the call's output ``y_pred = model(x)``: at least
+        ``"nll"`` (nats, what ``fit`` minimises), and every other name in ``metric_names``."""
+        raise NotImplementedError(f"{type(self).__name__} does not define loss_terms.")
+
     def log_prob(self, x, *, batch_size=256, **kwargs):
         """``log p(x)`` per image in nats, shape (batch,): exact for the autoregressive models, a lower
         bound (the ELBO, or an importance-weighted bound) for the latent-variable ones."""
