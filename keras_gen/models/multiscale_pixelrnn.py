@@ -79,26 +79,36 @@ class MultiScalePixelRNN(GenerativeModel):
                 f"got {factor!r}."
             )
         self.small_image_shape = (height // self.factor, width // self.factor, channels)
-        self.settings = dict(
-            layer_type=layer_type,
-            num_layers=check_int("num_layers", num_layers),
-            units=check_int("units", units),
-            kernel_size=check_int("kernel_size", kernel_size),
-            output=heads.serialize(head),
-            residual=check_bool("residual", residual),
-            skip=check_bool("skip", skip),
-        )
+        self.layer_type = layer_type  # checked by PixelRNN
+        self.num_layers = check_int("num_layers", num_layers)
+        self.units = check_int("units", units)
+        self.kernel_size = check_int("kernel_size", kernel_size)
+        self.head = head
+        self.residual = check_bool("residual", residual)
+        self.skip = check_bool("skip", skip)
         self.small_model = PixelRNN(
-            self.small_image_shape, **self.settings, dtype=self.dtype_policy, name="small_model"
+            self.small_image_shape, **self.stage_config(), dtype=self.dtype_policy, name="small_model"
         )
         self.conditional_model = PixelRNN(
             self.image_shape,
-            **self.settings,
+            **self.stage_config(),
             small_image_shape=self.small_image_shape,
             dtype=self.dtype_policy,
             name="conditional_model",
         )
         self.create_weights()
+
+    def stage_config(self):
+        """The arguments the two stages' PixelRNNs share, as in this model's config."""
+        return {
+            "layer_type": self.layer_type,
+            "num_layers": self.num_layers,
+            "units": self.units,
+            "kernel_size": self.kernel_size,
+            "output": heads.serialize(self.head),
+            "residual": self.residual,
+            "skip": self.skip,
+        }
 
     def subsample(self, x):
         """The small image: every ``factor``-th pixel of every ``factor``-th row (NumPy or tensor)."""
@@ -158,4 +168,4 @@ class MultiScalePixelRNN(GenerativeModel):
         return small, images
 
     def get_config(self):
-        return {**super().get_config(), "factor": self.factor, **self.settings}
+        return {**super().get_config(), "factor": self.factor, **self.stage_config()}
