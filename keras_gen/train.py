@@ -248,6 +248,13 @@ def train(
                 f"remove it to start again, or pass another run_dir."
             )
 
+    if progress["epochs_done"] >= epochs and not write_partial:
+        written = written_metadata(name, out_dir, progress)
+        if written is not None:  # finished and scored already: scoring a whole test set again can take an hour
+            if verbose:
+                print(f"{name}: finished and written to {out_dir} (remove {location(name)[1]}.json to score it again)")
+            return written
+
     keras.utils.set_random_seed(0)
     model = build_model(recipe)
     compile_model(model, recipe, epochs * len(batches))
@@ -284,6 +291,23 @@ def train(
     if progress["epochs_done"] < epochs and not write_partial:
         return None
     return finish(name, model, recipe, data, progress, out_dir, planned_epochs=epochs, verbose=verbose)
+
+
+def written_metadata(name, out_dir, progress):
+    """The metadata that :func:`finish` wrote in ``out_dir`` for the run whose state is ``progress``, or ``None``
+    where there is none, it is of another state (other epochs or training time) or its weights file is missing."""
+    stem = location(name)[1]
+    path = os.path.join(out_dir, f"{stem}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        info = json.load(f)
+    same_state = (info.get("epochs"), info.get("train_seconds")) == (
+        progress["epochs_done"],
+        round(progress["train_seconds"], 1),
+    )
+    weights_there = not ships_weights(name) or os.path.exists(os.path.join(out_dir, f"{stem}.weights.h5"))
+    return info if same_state and weights_there else None
 
 
 def finish(name, model, recipe, data, progress, out_dir, *, planned_epochs, verbose=True):

@@ -101,6 +101,26 @@ def test_training_resumes_where_it_stopped(tiny_checkpoint):
         np.testing.assert_allclose(resumed["history"][key], uninterrupted["history"][key], rtol=1e-3)
 
 
+def test_a_finished_run_is_not_scored_again(tiny_checkpoint, monkeypatch):
+    root, info = tiny_checkpoint
+    run, out = str(root / "run"), str(root / "out")
+
+    def score_again(*args, **kwargs):
+        raise AssertionError("the finished run was evaluated again")
+
+    monkeypatch.setattr(train, "finish", score_again)
+    assert train.train("pixelcnn", run_dir=run, out_dir=out, **TINY) == json.loads(json.dumps(info))
+    with open(os.path.join(run, "progress.json")) as f:
+        other_state = {**json.load(f), "train_seconds": info["train_seconds"] + 1.0}
+    assert train.written_metadata("pixelcnn", out, other_state) is None  # another sitting's state: score it
+    os.rename(os.path.join(out, "pixelcnn.weights.h5"), os.path.join(out, "moved.h5"))
+    try:
+        with pytest.raises(AssertionError, match="evaluated again"):  # its weights are missing: write them again
+            train.train("pixelcnn", run_dir=run, out_dir=out, **TINY)
+    finally:
+        os.rename(os.path.join(out, "moved.h5"), os.path.join(out, "pixelcnn.weights.h5"))
+
+
 def test_a_changed_recipe_is_not_resumed(tiny_checkpoint):
     root, _ = tiny_checkpoint
     with pytest.raises(ValueError, match="different recipe"):
