@@ -156,3 +156,39 @@ def test_the_command_line_expands_a_study_into_its_runs(monkeypatch, capsys):
     train.main(["--list"])
     listed = capsys.readouterr().out
     assert all(run in listed for run in recipes.study_runs())
+
+
+def test_a_chapter_reads_a_shipped_study_from_its_runs():
+    from keras_gen.book import studies
+
+    gating = pretrained.study("gating")
+    labels = {"gated": "Gated PixelCNN", "plain": "PixelCNN"}
+    table = studies.table(gating, labels)
+    for run in labels:
+        meta = gating["runs"][run]
+        row = next(line for line in table.splitlines() if line.startswith(f"| `gating/{run}`"))
+        assert f"| {studies.network(meta).count_params():,} |" in row
+        assert f"{meta['test_nll']:.2f} ± {meta['test_nll_stderr']:.2f}" in row
+    gap, error = studies.paired_difference(gating, "plain", "gated")
+    runs = gating["runs"]
+    assert gap == pytest.approx(runs["plain"]["test_nll"] - runs["gated"]["test_nll"], abs=1e-4)  # the same digits
+    assert (gap, error) == evaluation.paired_difference(
+        runs["plain"]["test_nll_per_image"], runs["gated"]["test_nll_per_image"]
+    )
+    assert "the Gated PixelCNN fits the test digits better" in studies.verdict(gating, "plain", "gated", labels)
+    # the same scores shifted to a difference of one standard error: not resolved
+    shifted = {**runs["gated"], "test_nll_per_image": runs["gated"]["test_nll_per_image"] + gap - error}
+    tied = {**gating, "runs": {**runs, "gated": shifted}}
+    assert "does not tell the two apart" in studies.verdict(tied, "plain", "gated", labels)
+    with pytest.raises(ValueError, match="no run 'softmax'; its runs are gated, plain"):
+        studies.table(gating, {"softmax": "softmax"})
+
+
+def test_an_eight_bit_run_is_read_in_bits_per_dimension():
+    from keras_gen.book import studies
+
+    meta = {"config": {"image_shape": [16, 16, 3]}, "test_bits_per_dim": 3.0, "history": {"val_bits_per_dim": [4, 3]}}
+    name, factor, key = studies.unit(meta)
+    assert (name, key) == ("bits/dim", "val_bits_per_dim")
+    assert 3.0 * 768 * factor == pytest.approx(3.0 / 0.6931471805599453)
+    assert studies.validation_curve(meta).tolist() == [4.0, 3.0]
