@@ -407,6 +407,7 @@ STUDIES = {
             "softmax": _colour_crop_recipe("PixelCNN", {"filters": 48, "num_layers": 4, "output": "categorical"}),
             "mixture": _colour_crop_recipe("PixelCNN", {"filters": 48, "num_layers": 4, "output": "logistic_mixture"}),
         },
+        weights=("softmax",),  # chapter 8 draws one pixel's three softmaxes from it
     ),
     "pixelcnn_plus_plus_ablations": Study(
         chapter="notebooks/08_pixelcnn_plus_plus.ipynb",
