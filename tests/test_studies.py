@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 
+import numpy as np
 import pytest
 
 from keras_gen import datasets, evaluation, models, pretrained, recipes, train
@@ -192,3 +193,31 @@ def test_an_eight_bit_run_is_read_in_bits_per_dimension():
     assert (name, key) == ("bits/dim", "val_bits_per_dim")
     assert 3.0 * 768 * factor == pytest.approx(3.0 / 0.6931471805599453)
     assert studies.validation_curve(meta).tolist() == [4.0, 3.0]
+
+
+SHIPPED_STUDIES = sorted(name for name in os.listdir(recipes.STUDY_DIR) if name in recipes.STUDIES)
+
+
+@pytest.mark.parametrize("name", SHIPPED_STUDIES)
+def test_a_shipped_study_loads_whole_with_its_per_image_scores(name):
+    study = pretrained.study(name)  # every run present, each at its recipe's budget
+    for run, meta in study["runs"].items():
+        per_image = meta["test_nll_per_image"]
+        if isinstance(recipes.STUDIES[name].runs[run], recipes.Recipe):
+            assert per_image.shape == (meta["test_images"],), (name, run)
+            assert abs(float(np.mean(per_image, dtype="float64")) - meta["test_nll"]) < 1e-3 * meta["test_nll"], run
+
+
+@pytest.mark.parametrize("run", [f"{name}/{run}" for name in SHIPPED_STUDIES for run in recipes.STUDIES[name].weights])
+def test_a_shipped_study_run_reproduces_its_check_nll(run):
+    meta = pretrained.info(run)
+    recipe = recipes.find(run)
+    if recipe.data == "mnist_dynamic" and not os.environ.get(datasets.DATA_DIR_VAR):
+        pytest.skip(f"{datasets.DATA_DIR_VAR} not set")
+    data = recipes.load_data(recipe)
+    model = pretrained.load(run)
+    assert meta["sha256"] == pretrained.sha256(os.path.join(recipes.STUDY_DIR, run + ".weights.h5"))
+    x = data.x_test[: meta["check_images"]]
+    exact = meta["check_how"] == "exact"
+    nll = -np.mean(model.log_prob(x) if exact else model.log_prob(x, seed=0))
+    assert abs(nll - meta["check_nll"]) <= (1e-6 * abs(meta["check_nll"]) if exact else 1.0), (run, nll)
