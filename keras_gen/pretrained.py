@@ -98,7 +98,7 @@ def study(name, directory=None, check_budget=True):
     runs = {}
     for run, recipe in spec.runs.items():
         if not isinstance(recipe, Recipe):  # a checkpoint or another study's run answers for it
-            runs[run] = info(recipe)
+            runs[run] = {**info(recipe), "test_nll_per_image": None}
             continue
         full_name = f"{name}/{run}"
         meta = info(full_name, directory)
