@@ -1,4 +1,4 @@
-"""The hierarchical PixelVAE (Gulrajani et al., 2017, section 3.2): two levels of latent variables.
+"""The hierarchical PixelVAE (after Gulrajani et al., 2017): two levels of latent variables.
 
 A top code z2 ~ N(0, I) sets the prior of a bottom code, p(z1 | z2) = N(mu(z2), diag sigma^2(z2)),
 and the bottom code drives PixelVAE's autoregressive decoder p(x | z1). Inference runs bottom-up,
@@ -6,11 +6,15 @@ q(z1 | x) q(z2 | z1), and the bound splits by level:
 
     ELBO = E[log p(x | z1)] - E[log q(z1 | x) - log p(z1 | z2)] - E[KL(q(z2 | z1) || N(0, I))],
 
-the reconstruction, the bottom level's KL (estimated with the one z1, z2 drawn; it is a KL
-from a prior that itself depends on a sample) and the top level's KL (closed form given z1).
-The paper's bottom prior is a PixelCNN over latent maps; here it is a diagonal Gaussian whose
-mean and variance an MLP computes from z2, which keeps the two-level structure and its
-three sources of variation (top code, bottom code, pixel noise) on MNIST at the book's budget.
+the reconstruction, the bottom level's KL and the top level's KL. The top level's inner KL is
+in closed form given the drawn z1. The bottom level's term is estimated at the one (z1, z2)
+drawn: z2 is drawn from q(z2 | z1), after z1 and from it, so given z2 the code z1 no longer
+follows the Gaussian q(z1 | x) and the term is not an average of KLs between Gaussians. This
+inference departs from the authors' released code, which computes q(z2 | x) from features of
+the image, so that z1 and z2 are independent given x. The paper's bottom prior is a PixelCNN
+over latent maps; here it is a diagonal Gaussian whose mean and variance an MLP computes from
+z2, which keeps the two-level structure and its three sources of variation (top code, bottom
+code, pixel noise) on MNIST at the book's budget.
 """
 
 import keras
@@ -33,7 +37,7 @@ def _gaussian_mlp(hidden_units, output_dim, activation, name):
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class HierarchicalPixelVAE(PixelVAE):
-    """PixelVAE with a second, top level of latent variables (section 3.2 of the paper).
+    """PixelVAE with a second, top level of latent variables (how it departs from the paper: the module docstring).
 
     Args:
         top_dim: size of the top code z2.
