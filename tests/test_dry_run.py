@@ -127,6 +127,18 @@ def test_loops_count_once_per_step():
     assert cost.count_flops(draw)["steps"] == 3
 
 
+def test_products_outside_layer_calls_count_too():
+    # DRAW without attention multiplies by its encoder cell's kernel itself: every weight matrix is used at each
+    # of the T steps, except the kernel's rows for the image x, whose product is computed once (DRAW._image_term)
+    steps, pixels, units = 3, 36, 8
+    draw = models.DRAW(
+        image_shape=(6, 6, 1), attention=False, T=steps, z_dim=4, enc_units=units, dec_units=units, seed=0
+    )
+    matrices = sum(int(np.prod(w.shape)) for w in draw.trainable_weights if len(w.shape) == 2)
+    image_rows = pixels * 4 * units
+    assert cost.count_flops(draw)["flops"] == pytest.approx(2 * (steps * matrices - (steps - 1) * image_rows))
+
+
 def test_estimate_and_its_printout(monkeypatch, capsys):
     model = models.PixelCNN(image_shape=(8, 8, 1), filters=4, num_layers=1)
     flops = cost.count_flops(model)["flops"]

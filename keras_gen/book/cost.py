@@ -4,7 +4,9 @@
 layer call. A weight matrix or convolution kernel of ``n`` entries that a layer
 applies at ``p`` positions (pixels of its output, or of its input where that is
 smaller, as for transposed convolutions) costs ``2 n p`` FLOPs (a multiply and an
-add); layers called inside a ``keras.ops.scan`` count once per step of the loop.
+add); layers called inside a ``keras.ops.scan`` count once per step of the loop, and so
+do the products ``keras.ops.matmul`` computes in a model's own code, outside its layers'
+calls (DRAW without attention multiplies by its encoder cell's kernel directly).
 Element-wise work (activations, gates, the likelihoods) is left out: it is small
 beside the convolutions and matrix products, which is what a GPU's rate is quoted
 for. Two approximations are known: the Diagonal LSTM's state-to-state kernel runs
@@ -64,16 +66,24 @@ class _Counter:
         self.macs = 0.0
         self.steps = 0.0  # sequential loop steps in one forward pass
         self.multiplier = 1.0
+        self.calls = []  # the layers whose calls are under way, innermost last
 
 
 @contextlib.contextmanager
 def _recording(counter):
     layer_call = keras.layers.Layer.__call__
     scan = keras.ops.scan
+    matmul = keras.ops.matmul
 
     def counting_call(layer, *args, **kwargs):
-        outputs = layer_call(layer, *args, **kwargs)
-        if counter.multiplier:
+        counter.calls.append(layer)
+        try:
+            outputs = layer_call(layer, *args, **kwargs)
+        finally:
+            counter.calls.pop()
+        # a model's own weights (DRAW's initial canvas and states) are not kernels: the products in its own code
+        # are counted at keras.ops.matmul
+        if counter.multiplier and not isinstance(layer, keras.Model):
             kernels = _own_kernels(layer)
             if kernels:
                 out_positions = _positions(_first_tensor(outputs))
@@ -100,13 +110,22 @@ def _recording(counter):
 
         return scan(body, init, xs, length=length, **kwargs)
 
+    def counting_matmul(a, b):
+        # a product in a model's own code; a layer's products are counted from its kernels
+        if counter.multiplier and counter.calls and isinstance(counter.calls[-1], keras.Model):
+            rows = math.prod(int(d) for d in a.shape[:-1])
+            counter.macs += counter.multiplier * rows * int(a.shape[-1]) * int(b.shape[-1])
+        return matmul(a, b)
+
     keras.layers.Layer.__call__ = counting_call
     keras.ops.scan = counting_scan
+    keras.ops.matmul = counting_matmul
     try:
         yield counter
     finally:
         keras.layers.Layer.__call__ = layer_call
         keras.ops.scan = scan
+        keras.ops.matmul = matmul
 
 
 def count_flops(model, inputs=None):
