@@ -420,7 +420,7 @@ STUDIES = {
     ),
     "pixelvae_objective": Study(
         chapter="notebooks/10_pixelvae.ipynb",
-        question="Do free bits or a KL warm-up keep PixelVAE's code in use where the plain ELBO lets it collapse?",
+        question="Do free bits or a KL warm-up keep PixelVAE's code in use better than the plain ELBO does?",
         runs={
             "free_bits": "pixelvae",
             "plain_elbo": _variant(RECIPES["pixelvae"], free_nats=0.0),

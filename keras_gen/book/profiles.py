@@ -4,9 +4,10 @@
 (a reader without a GPU: loads the book's trained checkpoints, see
 :mod:`keras_gen.pretrained`, and trains only short demonstrations; ``KERAS_GEN_TRAIN=1``
 trains instead), ``gpu`` (about an hour a chapter on one Colab-class GPU) or ``full``
-(the papers' settings, opt-in). Without the variable, ``gpu`` is chosen when an
-accelerator is present and ``cpu`` otherwise; with more than one accelerator on JAX,
-:func:`current` also spreads every batch over all of them (:func:`use_data_parallel`).
+(opt-in: each chapter's largest sizes and budgets, the papers' settings in some chapters).
+Without the variable, ``gpu`` is chosen when an accelerator is present and ``cpu`` otherwise;
+with more than one accelerator on JAX, :func:`current` also spreads every batch over all of
+them (:func:`use_data_parallel`).
 
 ``KERAS_GEN_STEPS=N`` makes any profile a dry run: :func:`current` installs
 :mod:`keras_gen.book.dry_run` (every ``fit`` stops after N batches of one epoch, the
