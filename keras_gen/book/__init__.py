@@ -8,6 +8,7 @@ Each module is imported where a chapter uses it (``from keras_gen.book import pl
 * :mod:`keras_gen.book.dry_run`: the dry run (``KERAS_GEN_STEPS``), installed by the profile;
 * :mod:`keras_gen.book.cost`: FLOPs counted from a model and the chapters' time estimates;
 * :mod:`keras_gen.book.timing`: wall-clock timings of the samplers;
+* :mod:`keras_gen.book.studies`: a shipped study's table, paired verdict and curves;
 * :mod:`keras_gen.book.plotting`, :mod:`keras_gen.book.attention_plots`: figures (matplotlib, Pillow);
 * :mod:`keras_gen.book.progress`: a progress bar over epochs (tqdm).
 
