@@ -223,3 +223,20 @@ def test_a_shipped_study_run_reproduces_its_check_nll(run):
     exact = meta["check_how"] == "exact"
     nll = -np.mean(model.log_prob(x) if exact else model.log_prob(x, seed=0))
     assert abs(nll - meta["check_nll"]) <= (1e-6 * abs(meta["check_nll"]) if exact else 1.0), (run, nll)
+
+
+def test_the_chapters_load_studies_that_exist_and_name_them():
+    import glob
+    import re
+
+    root = os.path.join(recipes.PACKAGE_DIR, "..")
+    loaded = {}
+    for path in glob.glob(os.path.join(root, "notebooks", "*.ipynb")) + [os.path.join(root, "book", "results.ipynb")]:
+        with open(path) as f:
+            cells = json.load(f)["cells"]
+        source = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        for name in re.findall(r"pretrained\.study\(\"(\w+)\"\)", source):
+            loaded.setdefault(name, []).append(os.path.relpath(path, root))
+    assert set(loaded) <= set(recipes.STUDIES), loaded
+    for name, paths in loaded.items():  # a study names the chapter that loads it
+        assert recipes.STUDIES[name].chapter in paths, (name, paths)
